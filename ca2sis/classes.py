@@ -1,0 +1,162 @@
+"""The one table of semantic classes.
+
+Every part of the program that needs to know about classes (the palette, the per-class panels, the
+parsers' output remapping, the data sets' flip augmentation, the colour-mask codec) reads it from a
+:class:`ClassTable`. CelebAMask-HQ's 19 classes are built in; other label sets (ADE20k, a generic
+folder with N classes) are made with :meth:`ClassTable.generic`.
+
+Left/right follow CelebAMask-HQ: ``l_eye`` is the subject's left eye, which appears on the *right*
+side of a frontal photo.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class FaceClass:
+    id: int
+    name: str  # the data set's own short name (``l_brow``)
+    label: str  # what a person reads in the GUI (``Left brow``)
+    color: tuple[int, int, int]
+    shortcut: str = ""  # single key in the palette; empty when none
+    mirror: int | None = None  # the class it becomes under a horizontal flip
+
+
+@dataclass(frozen=True)
+class ClassTable:
+    name: str
+    classes: tuple[FaceClass, ...]
+    background: int | None = 0  # id of the background class, if the label set has one
+    presets: dict[str, tuple[int, ...]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for i, c in enumerate(self.classes):
+            if c.id != i:
+                raise ValueError(f"class table {self.name!r}: entry {i} has id {c.id}; ids must be 0..N-1")
+
+    def __len__(self) -> int:
+        return len(self.classes)
+
+    def __getitem__(self, key: int | str) -> FaceClass:
+        if isinstance(key, str):
+            return self.by_name(key)
+        return self.classes[key]
+
+    def __iter__(self):
+        return iter(self.classes)
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.classes]
+
+    def by_name(self, name: str) -> FaceClass:
+        for c in self.classes:
+            if name in (c.name, c.label) or name.lower() == c.label.lower():
+                return c
+        raise KeyError(f"unknown class {name!r}; known: {', '.join(self.names)}")
+
+    def palette(self) -> np.ndarray:
+        """N×3 uint8 colour table, row i = colour of class i."""
+        return np.array([c.color for c in self.classes], dtype=np.uint8)
+
+    def flip_lut(self) -> np.ndarray:
+        """Lookup table that maps each class id to its mirror (itself when it has none)."""
+        lut = np.arange(len(self.classes), dtype=np.uint8)
+        for c in self.classes:
+            if c.mirror is not None:
+                lut[c.id] = c.mirror
+        return lut
+
+    def colorize(self, mask: np.ndarray) -> np.ndarray:
+        """Index mask H×W → RGB image H×W×3 with the table's colours."""
+        mask = np.asarray(mask)
+        if mask.size and int(mask.max()) >= len(self.classes):
+            raise ValueError(f"mask holds class id {int(mask.max())}, but {self.name} has {len(self)} classes")
+        return self.palette()[mask]
+
+    def decolorize(self, rgb: np.ndarray, tolerance: int = 24) -> np.ndarray:
+        """RGB colour mask → index mask, each pixel taking the nearest palette colour.
+
+        Pixels farther than ``tolerance`` (per channel, max norm) from every colour raise, so a photo
+        passed by mistake is refused instead of turned into noise.
+        """
+        rgb = np.asarray(rgb, dtype=np.int16)[..., :3]
+        pal = self.palette().astype(np.int16)
+        flat = rgb.reshape(-1, 3)
+        # Unique colours first: masks have few, so this stays fast on 1024² inputs.
+        colours, inverse = np.unique(flat, axis=0, return_inverse=True)
+        dist = np.abs(colours[:, None, :] - pal[None, :, :]).max(axis=2)
+        nearest = dist.argmin(axis=1)
+        far = dist[np.arange(len(colours)), nearest] > tolerance
+        if far.any():
+            bad = colours[far][0]
+            raise ValueError(
+                f"colour {tuple(int(v) for v in bad)} is not in the {self.name} palette; "
+                "is this a colour mask of this label set?"
+            )
+        return nearest[inverse.reshape(-1)].reshape(rgb.shape[:2]).astype(np.uint8)
+
+    @staticmethod
+    def generic(num_classes: int, name: str = "generic", background: int | None = 0) -> ClassTable:
+        """A table for a label set known only by its size; colours are spread deterministically."""
+        rng = np.random.default_rng(12345)
+        cols = rng.integers(40, 256, size=(num_classes, 3))
+        classes = []
+        for i in range(num_classes):
+            color = (0, 0, 0) if i == background else tuple(int(v) for v in cols[i])
+            classes.append(FaceClass(i, f"class_{i}", f"Class {i}", color))
+        return ClassTable(name, tuple(classes), background=background)
+
+
+def _celebamask_hq() -> ClassTable:
+    # Colours: the palette CelebAMask-HQ's own colour masks use (and SEAN/MaskGAN show).
+    rows = [
+        (0, "background", "Background", (0, 0, 0), "0", None),
+        (1, "skin", "Skin", (204, 0, 0), "s", None),
+        (2, "nose", "Nose", (76, 153, 0), "n", None),
+        (3, "eye_g", "Glasses", (204, 204, 0), "g", None),
+        (4, "l_eye", "Left eye", (51, 51, 255), "e", 5),
+        (5, "r_eye", "Right eye", (204, 0, 204), "E", 4),
+        (6, "l_brow", "Left brow", (0, 255, 255), "b", 7),
+        (7, "r_brow", "Right brow", (255, 204, 204), "B", 6),
+        (8, "l_ear", "Left ear", (102, 51, 0), "a", 9),
+        (9, "r_ear", "Right ear", (255, 0, 0), "A", 8),
+        (10, "mouth", "Mouth", (102, 204, 0), "m", None),
+        (11, "u_lip", "Upper lip", (255, 255, 0), "u", None),
+        (12, "l_lip", "Lower lip", (0, 0, 153), "l", None),
+        (13, "hair", "Hair", (0, 0, 204), "h", None),
+        (14, "hat", "Hat", (255, 51, 153), "t", None),
+        (15, "ear_r", "Earring", (0, 204, 204), "r", None),
+        (16, "neck_l", "Necklace", (0, 51, 0), "k", None),
+        (17, "neck", "Neck", (255, 153, 51), "N", None),
+        (18, "cloth", "Cloth", (0, 204, 0), "c", None),
+    ]
+    classes = tuple(FaceClass(i, n, lab, col, key, mir) for i, n, lab, col, key, mir in rows)
+    presets = {
+        "all": tuple(range(19)),
+        "face": (1, 2, 4, 5, 6, 7, 10, 11, 12, 13),
+        "makeup": (4, 5, 6, 7, 11, 12),
+        "lips": (11, 12),
+        "eyes": (4, 5),
+        "brows": (6, 7),
+        "eyes and brows": (4, 5, 6, 7),
+        "mouth": (10, 11, 12),
+        "hair only": (13,),
+        "skin": (1, 2),
+        "nose": (2,),
+        "background": (0,),
+        "clothes": (16, 17, 18),
+    }
+    return ClassTable("CelebAMask-HQ", classes, background=0, presets=presets)
+
+
+CELEBAMASK_HQ = _celebamask_hq()
+
+
+def ade20k() -> ClassTable:
+    """ADE20k scene parsing: 150 classes plus 0 = unlabeled, as the SPADE-lineage loaders keep it."""
+    return ClassTable.generic(151, name="ADE20k", background=0)
