@@ -1,0 +1,117 @@
+"""From a :class:`~app.document.Document` to :meth:`Editor.render`, across the worker thread.
+
+The GUI thread builds a :class:`RenderPlan` quickly: a :class:`RenderRequest` whose keys are the
+document's own content keys, plus the arrays those keys stand for. Two plans compare equal exactly
+when their requests do, so the worker can skip unchanged work. On the worker thread the
+:class:`RenderBridge` registers the arrays with the editor once (the editor caches style codes and mask
+embeddings per key) and translates the document keys into the editor's.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from app.document import Document
+from ca2sis.requests import RenderRequest, RenderResult, ShapeSource, StyleSource, content_key
+
+
+@dataclass(frozen=True, eq=False)
+class RenderPlan:
+    request: RenderRequest
+    faces: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)  # style sources
+    masks: dict[str, np.ndarray] = field(default_factory=dict)  # shape sources and the edited mask
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, RenderPlan) and other.request == self.request
+
+    def __hash__(self) -> int:
+        return hash(self.request)
+
+
+def plan_for(
+    doc: Document,
+    styles: dict[int, StyleSource] | None = None,
+    shapes: dict[int, ShapeSource] | None = None,
+    shape_all: ShapeSource | None | str = "document",
+    attention: bool = True,
+) -> RenderPlan:
+    """The plan for the document as it is (or with ``styles``/``shapes`` overriding some classes)."""
+    mask = doc.mask.copy()  # the worker must not see later brush strokes
+    mask_key = content_key(mask)
+    masks = {mask_key: mask}
+    faces: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    own_key = None
+    if doc.face is not None:
+        own_key = content_key(doc.face, doc.original_mask)
+        faces[own_key] = (doc.face, doc.original_mask)
+    merged_styles = {**doc.styles, **(styles or {})}
+    for source in merged_styles.values():
+        if source.kind == "reference" and source.reference in doc.references:
+            ref = doc.references[source.reference]
+            faces[ref.key] = (ref.image, ref.mask)
+    merged_shapes = {**doc.shapes, **(shapes or {})}
+    whole = doc.shape_all if shape_all == "document" else shape_all
+    for source in [*merged_shapes.values(), whole]:
+        if source is not None and source.reference in doc.references:
+            masks[source.reference] = doc.references[source.reference].mask
+    request = RenderRequest.build(
+        mask_key,
+        own_key,
+        {c: s for c, s in merged_styles.items() if s.kind != "own"},
+        merged_shapes,
+        shape_all=whole,
+        attention_class=doc.attention_class if attention else None,
+        seed=doc.seed,
+    )
+    return RenderPlan(request, faces, masks)
+
+
+class RenderBridge:
+    """Runs plans on an editor; lives on the worker thread (all editor calls happen there)."""
+
+    def __init__(self, editor: Any) -> None:
+        self.editor = editor
+        self._face_keys: dict[str, str] = {}
+        self._mask_keys: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def render(self, plan: RenderPlan) -> RenderResult:
+        with self._lock:
+            return self.editor.render(self._translate(plan))
+
+    def _face(self, key: str, plan: RenderPlan) -> str:
+        if key not in self._face_keys:
+            image, mask = plan.faces[key]
+            self._face_keys[key] = self.editor.add_face(image, mask)
+        return self._face_keys[key]
+
+    def _mask(self, key: str, plan: RenderPlan) -> str:
+        if key not in self._mask_keys:
+            if len(self._mask_keys) > 64:  # painted masks come and go; keep the table small
+                self._mask_keys.clear()
+            self._mask_keys[key] = self.editor.add_mask(plan.masks[key])
+        return self._mask_keys[key]
+
+    def _translate(self, plan: RenderPlan) -> RenderRequest:
+        req = plan.request
+        styles = tuple(
+            (c, dataclasses.replace(s, reference=self._face(s.reference, plan)) if s.kind == "reference" else s)
+            for c, s in req.styles
+        )
+        shapes = tuple((c, dataclasses.replace(s, reference=self._mask(s.reference, plan))) for c, s in req.shapes)
+        shape_all = req.shape_all
+        if shape_all is not None:
+            shape_all = dataclasses.replace(shape_all, reference=self._mask(shape_all.reference, plan))
+        return dataclasses.replace(
+            req,
+            mask_key=self._mask(req.mask_key, plan),
+            own_key=None if req.own_key is None else self._face(req.own_key, plan),
+            styles=styles,
+            shapes=shapes,
+            shape_all=shape_all,
+        )
