@@ -1,0 +1,49 @@
+"""Choosing where and in which precision the model runs."""
+
+from __future__ import annotations
+
+import functools
+import platform
+from pathlib import Path
+
+import torch
+
+PRECISIONS = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+@functools.cache
+def cpu_has_fast_bf16() -> bool:
+    """True when the CPU multiplies bf16 matrices natively (AMX or AVX-512 BF16)."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return platform.machine() == "arm64"  # Apple silicon has native bf16 matrix units
+    return "amx_bf16" in flags or "avx512_bf16" in flags
+
+
+def resolve_device(device: str = "auto") -> torch.device:
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    dev = torch.device(device)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError("CUDA was requested but no CUDA device is available; use --device cpu")
+    return dev
+
+
+def resolve_precision(device: torch.device, precision: str = "auto") -> str:
+    """fp32, bf16 or fp16. ``auto``: bf16 where the hardware makes it pay, else fp32 (fp16 on old GPUs)."""
+    if precision != "auto":
+        if precision not in PRECISIONS:
+            raise ValueError(f"unknown precision {precision!r}; choose auto, {', '.join(PRECISIONS)}")
+        if device.type == "cpu" and precision == "fp16":
+            raise ValueError("fp16 is not supported on the CPU; use bf16 or fp32")
+        return precision
+    if device.type == "cuda":
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+    return "bf16" if cpu_has_fast_bf16() else "fp32"
+
+
+def describe(device: torch.device, precision: str) -> str:
+    if device.type == "cuda":
+        return f"CUDA · {torch.cuda.get_device_name(device)} · {precision}"
+    return f"CPU · {precision}"

@@ -1,0 +1,249 @@
+"""The inference facade: the one class the GUI and scripts use to run (CA)²-SIS.
+
+    editor = Editor.load("models/demo-128.safetensors")        # or the authors' latest_net_G.pth
+    styles = editor.encode_style(photo, photo_mask)             # C×D, cached per (photo, mask)
+    shapes = editor.embed_mask(mask)                            # K×T, cached per mask
+    image  = editor.generate(shapes, styles)                    # H×W×3 uint8
+
+Encodings are cached by content, so an edit that only changes sliders or one class's style re-runs
+the generator alone. :meth:`render` does a whole edit described by a :class:`RenderRequest`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ca2sis import editing
+from ca2sis.checkpoint import load_model
+from ca2sis.classes import CELEBAMASK_HQ, ClassTable
+from ca2sis.device import PRECISIONS, describe, resolve_device, resolve_precision
+from ca2sis.inputs import check_mask, check_pair, resize_image, resize_mask
+from ca2sis.model import CA2SIS
+from ca2sis.requests import RenderRequest, RenderResult, content_key
+from ca2sis.tensors import image_to_tensor, one_hot, tensor_to_image
+
+
+class _LRU(OrderedDict):
+    def __init__(self, capacity: int) -> None:
+        super().__init__()
+        self.capacity = capacity
+
+    def put(self, key, value) -> None:
+        self[key] = value
+        self.move_to_end(key)
+        while len(self) > self.capacity:
+            self.popitem(last=False)
+
+    def find(self, key):
+        if key in self:
+            self.move_to_end(key)
+            return self[key]
+        return None
+
+
+class Editor:
+    """Run a (CA)²-SIS model for editing, on CPU or CUDA, with cached encodings."""
+
+    def __init__(self, model: CA2SIS, device: str = "auto", precision: str = "auto", name: str | None = None,
+                 metadata: dict[str, str] | None = None, classes: ClassTable | None = None) -> None:
+        self.device = resolve_device(device)
+        self.precision = resolve_precision(self.device, precision)
+        self.dtype = PRECISIONS[self.precision]
+        self.config = model.config
+        self.model = model.to(self.device, self.dtype).eval().requires_grad_(False)
+        self.metadata = dict(metadata or {})
+        self.model_name = name or self.metadata.get("name") or self.config.name
+        if classes is None:
+            classes = CELEBAMASK_HQ if self.config.num_classes == 19 else ClassTable.generic(self.config.num_classes)
+        self.classes = classes
+        self.resolution = self.config.resolution
+        self.device_label = describe(self.device, self.precision)
+        # A model trained without its second stage has an untrained mapping network.
+        self.has_mapping = self.metadata.get("mapping", "trained") != "untrained"
+        self._faces = _LRU(64)  # key → (image, mask) at model resolution
+        self._masks = _LRU(64)  # key → mask at model resolution
+        self._styles = _LRU(64)  # face key → C×D styles (device)
+        self._shapes = _LRU(64)  # mask key → K×T shape codes (device)
+        self.calls = {"style_encoder": 0, "mask_embedder": 0, "generator": 0, "mapping": 0}
+
+    @classmethod
+    def load(cls, weights: str | Path, device: str = "auto", precision: str = "auto") -> Editor:
+        """Load one of our safetensors files or the authors' ``latest_net_G.pth``.
+
+        A file that is not a matching checkpoint raises ``ValueError`` naming what does not match.
+        """
+        model, _, meta = load_model(weights)
+        meta.setdefault("name", Path(weights).stem)
+        return cls(model, device, precision, metadata=meta)
+
+    # -- inputs ---------------------------------------------------------------------------------
+    def _prepare_pair(self, image: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        image, mask = check_pair(image, mask, self.config.num_classes)
+        return resize_image(image, self.resolution), resize_mask(mask, self.resolution)
+
+    def _prepare_mask(self, mask: np.ndarray) -> np.ndarray:
+        return resize_mask(check_mask(mask, self.config.num_classes), self.resolution)
+
+    def _onehot(self, mask: np.ndarray) -> torch.Tensor:
+        labels = torch.from_numpy(mask.astype(np.int64))[None].to(self.device)
+        return one_hot(labels, self.config.num_classes).to(self.dtype)
+
+    # -- registration and cached encodings ------------------------------------------------------
+    def add_face(self, image: np.ndarray, mask: np.ndarray) -> str:
+        """Register a photo and its mask as a style source; returns its key."""
+        image, mask = self._prepare_pair(image, mask)
+        key = content_key(image, mask)
+        if self._faces.find(key) is None:
+            self._faces.put(key, (image, mask))
+        return key
+
+    def add_mask(self, mask: np.ndarray) -> str:
+        """Register a layout (the one being edited, or a shape reference); returns its key."""
+        mask = self._prepare_mask(mask)
+        key = content_key(mask)
+        if self._masks.find(key) is None:
+            self._masks.put(key, mask)
+        return key
+
+    def _face(self, key: str) -> tuple[np.ndarray, np.ndarray]:
+        face = self._faces.find(key)
+        if face is None:
+            raise KeyError(f"no face registered under {key!r}; call add_face first")
+        return face
+
+    def _mask(self, key: str) -> np.ndarray:
+        if key in self._faces and key not in self._masks:
+            return self._faces[key][1]  # a face's own mask serves as a shape reference too
+        mask = self._masks.find(key)
+        if mask is None:
+            raise KeyError(f"no mask registered under {key!r}; call add_mask first")
+        return mask
+
+    @torch.no_grad()
+    def _styles_of(self, key: str) -> torch.Tensor:
+        styles = self._styles.find(key)
+        if styles is None:
+            image, mask = self._face(key)
+            x = image_to_tensor(image).to(self.device, self.dtype)
+            styles = self.model.encode_style(x, self._onehot(mask))[0]
+            self.calls["style_encoder"] += 1
+            self._styles.put(key, styles)
+        return styles
+
+    @torch.no_grad()
+    def _shapes_of(self, key: str) -> torch.Tensor:
+        shapes = self._shapes.find(key)
+        if shapes is None:
+            shapes = self.model.embed_mask(self._onehot(self._mask(key)))[0]
+            self.calls["mask_embedder"] += 1
+            self._shapes.put(key, shapes)
+        return shapes
+
+    # -- the paper's building blocks ------------------------------------------------------------
+    def encode_style(self, image: np.ndarray, mask: np.ndarray) -> torch.Tensor:
+        """Per-class style codes (C×D, float32, CPU) of a photo read through its mask."""
+        return self._styles_of(self.add_face(image, mask)).float().cpu()
+
+    def embed_mask(self, mask: np.ndarray) -> torch.Tensor:
+        """Per-class shape codes (K×T, float32, CPU) of a layout."""
+        return self._shapes_of(self.add_mask(mask)).float().cpu()
+
+    @torch.no_grad()
+    def random_styles(self, seed: int, mask: np.ndarray | None = None) -> torch.Tensor:
+        """Styles from the mapping network for ``seed`` (C×D); rows of classes absent from ``mask`` are 0."""
+        z = editing.noise(seed, self.config.mapping_dim).to(self.device, self.dtype)
+        styles = self.model.sample_styles(z)[0]
+        self.calls["mapping"] += 1
+        if mask is not None:
+            styles = editing.zero_absent(styles, self._onehot(self._prepare_mask(mask))[0])
+        return styles.float().cpu()
+
+    @torch.no_grad()
+    def generate(self, shape_codes: torch.Tensor, style_codes: torch.Tensor,
+                 attention_class: int | None = None) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+        """Render H×W×3 uint8 from codes; with ``attention_class`` also return that class's attention map."""
+        image, attention = self._generate(shape_codes, style_codes, attention_class)
+        return image if attention_class is None else (image, attention)
+
+    def _generate(self, shapes: torch.Tensor, styles: torch.Tensor, attention_class: int | None):
+        cfg = self.config
+        if tuple(shapes.shape[-2:]) != (cfg.shape_classes, cfg.token_dim):
+            raise ValueError(f"shape codes must be {cfg.shape_classes}×{cfg.token_dim}, got {tuple(shapes.shape)}")
+        if tuple(styles.shape[-2:]) != (cfg.num_classes, cfg.context_dim):
+            raise ValueError(f"style codes must be {cfg.num_classes}×{cfg.context_dim}, got {tuple(styles.shape)}")
+        shapes = shapes.reshape(1, *shapes.shape[-2:]).to(self.device, self.dtype)
+        styles = styles.reshape(1, *styles.shape[-2:]).to(self.device, self.dtype)
+        want = attention_class is not None
+        if want and not 0 <= attention_class < cfg.num_classes:
+            raise ValueError(f"class id {attention_class} is outside 0..{cfg.num_classes - 1}")
+        with torch.no_grad():
+            out = self.model.generate(shapes, styles, return_attention=want)
+        self.calls["generator"] += 1
+        attention = self._attention_map(out.attention, attention_class) if want else None
+        return tensor_to_image(out.image), attention
+
+    def _attention_map(self, captures, cls: int) -> np.ndarray:
+        """Mean over layers of the head-averaged softmax weight that pixels give class ``cls``."""
+        size = (self.resolution, self.resolution)
+        maps = [F.interpolate(c.probabilities[:, cls : cls + 1].float(), size=size, mode="bilinear",
+                              align_corners=False) for c in captures]
+        return torch.stack(maps).mean(0)[0, 0].clamp(0, 1).cpu().numpy()
+
+    # -- whole edits ----------------------------------------------------------------------------
+    def reconstruct(self, image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        key = self.add_face(image, mask)
+        return self._generate(self._shapes_of(key), self._styles_of(key), None)[0]
+
+    def swap_style(self, styles: torch.Tensor, reference: torch.Tensor, classes: Iterable[int]) -> torch.Tensor:
+        return editing.swap_styles(styles, reference, classes)
+
+    def blend_style(self, styles: torch.Tensor, reference: torch.Tensor, cls: int, alpha: float) -> torch.Tensor:
+        return editing.blend_style(styles, reference, cls, alpha)
+
+    def transfer_styles(self, styles: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
+        return editing.transfer_all_styles(styles, reference)
+
+    def interpolate_shape(self, codes: torch.Tensor, reference: torch.Tensor, cls: int, alpha: float) -> torch.Tensor:
+        return editing.interpolate_shape(codes, reference, cls, alpha, self.config.num_classes,
+                                         self.config.exclude_background)
+
+    def transfer_shape(self, codes: torch.Tensor, reference: torch.Tensor, cls: int) -> torch.Tensor:
+        return self.interpolate_shape(codes, reference, cls, 1.0)
+
+    @torch.no_grad()
+    def render(self, request: RenderRequest) -> RenderResult:
+        """Render one edit. Only encodings that are not cached yet are computed."""
+        start = time.perf_counter()
+        timings: dict[str, float] = {}
+        t = time.perf_counter()
+        shapes = self._shapes_of(request.mask_key)
+        if request.shape_all is not None:
+            shapes = editing.interpolate_all_shapes(shapes, self._shapes_of(request.shape_all.reference),
+                                                    request.shape_all.alpha)
+        for cls, src in request.shapes:
+            shapes = editing.interpolate_shape(shapes, self._shapes_of(src.reference), cls, src.alpha,
+                                               self.config.num_classes, self.config.exclude_background)
+        if request.own_key is not None:
+            styles = self._styles_of(request.own_key)
+        else:
+            styles = self.random_styles(request.seed, self._mask(request.mask_key)).to(self.device, self.dtype)
+        for cls, src in request.styles:
+            if src.kind == "own":
+                continue
+            if src.kind == "reference":
+                other = self._styles_of(src.reference)
+            else:
+                other = self.random_styles(src.seed).to(self.device, self.dtype)
+            styles = editing.blend_style(styles, other, cls, src.alpha)
+        timings["encode"] = time.perf_counter() - t
+        t = time.perf_counter()
+        image, attention = self._generate(shapes, styles, request.attention_class)
+        timings["generate"] = time.perf_counter() - t
+        return RenderResult(image, time.perf_counter() - start, attention, timings)
