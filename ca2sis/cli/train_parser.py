@@ -1,0 +1,41 @@
+"""``python main.py train parser``: train the bundled face parser on image/mask pairs."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from dataclasses import replace
+
+from ca2sis.parsing.network import ParserNetConfig
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", required=True, help="folder with images/ and masks/ (CelebAMask-HQ layout)")
+    p.add_argument("--out", default="runs/parser", help="run folder: checkpoints, history, best weights")
+    p.add_argument("--epochs", type=int, default=80)
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--lr", type=float, default=4e-3)
+    p.add_argument("--num-val", type=int, default=120, help="pairs held out for validation (fixed by name)")
+    p.add_argument("--eval-every", type=int, default=2, help="validate every N epochs")
+    p.add_argument("--input-size", type=int, default=256, help="side the net sees")
+    p.add_argument("--threads", type=int, default=1, help="CPU threads for torch")
+    p.add_argument("--no-bf16", action="store_true", help="train in float32 instead of bf16 autocast")
+    p.add_argument("--limit", type=int, default=0, help="use only N training pairs (quick checks)")
+    p.add_argument("--export", default="", help="also write the best weights here, e.g. models/parser/x.safetensors")
+    p.add_argument("--restart", action="store_true", help="ignore a checkpoint in --out and start over")
+    p.add_argument("--seed", type=int, default=0)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ca2sis.parsing.training import TrainConfig, train
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", datefmt="%H:%M:%S")
+    cfg = TrainConfig(
+        data=args.data, out=args.out, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+        num_val=args.num_val, eval_every=args.eval_every, threads=args.threads, bf16=not args.no_bf16,
+        limit=args.limit, export=args.export, seed=args.seed,
+        net=replace(ParserNetConfig(), input_size=args.input_size),
+    )
+    best = train(cfg, resume=not args.restart)
+    logging.info("best validation mIoU %.4f (epoch %s)", best["miou"], best.get("epoch"))
+    return 0

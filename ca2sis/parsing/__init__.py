@@ -1,0 +1,1 @@
+"""Face parsing: portrait crop → 19-class CelebAMask-HQ index mask."""

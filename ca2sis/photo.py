@@ -1,0 +1,208 @@
+"""Reading and writing photos and masks.
+
+``load_image`` turns whatever a user opens (JPEG with an EXIF rotation, 16-bit PNG, grayscale, RGBA,
+CMYK, palette GIF, a 50-megapixel camera file) into an H×W×3 uint8 RGB array, or raises
+:class:`PhotoError` with a message that names the file and the problem. Writes are atomic: a
+temporary file in the target folder is renamed over the target, so a crash never leaves half a file.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from ca2sis.classes import CELEBAMASK_HQ, ClassTable
+
+# Above this many pixels a photo is reduced while decoding (JPEG draft mode, so the full-size
+# bitmap never exists in memory). 8000×6000 still loads at full size.
+MAX_PIXELS = 50_000_000
+# Formats without reduced decoding (PNG, TIFF) are refused beyond this: decoding alone would need
+# several GB.
+HARD_MAX_PIXELS = 400_000_000
+
+MASK_SUFFIXES = (".png",)
+
+
+class PhotoError(ValueError):
+    """A file that cannot be used as a photo or a mask; the message says which and why."""
+
+
+@dataclass
+class LoadedPhoto:
+    rgb: np.ndarray  # H×W×3 uint8
+    original_size: tuple[int, int]  # (w, h) after EXIF rotation, before any reduction
+    downscaled: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+
+def _open(path: Path) -> Image.Image:
+    if not path.exists():
+        raise PhotoError(f"{path}: no such file")
+    if path.is_dir():
+        raise PhotoError(f"{path}: is a folder, not an image file")
+    try:
+        img = Image.open(path)
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise PhotoError(f"{path}: not a readable image ({exc})") from exc
+    return img
+
+
+def _to_rgb(img: Image.Image) -> np.ndarray:
+    """Any PIL mode → H×W×3 uint8 RGB."""
+    mode = img.mode
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+        # 16-bit / 32-bit grayscale: scale to 8 bits by the range the format implies.
+        a = np.asarray(img, dtype=np.float64)
+        top = 1.0 if mode == "F" and a.max(initial=0) <= 1.0 else 255.0 if mode == "F" else 65535.0
+        if mode == "I" and a.max(initial=0) <= 255:
+            top = 255.0
+        g = np.clip(a / top * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        return np.repeat(g[..., None], 3, axis=2)
+    if mode in ("RGBA", "LA", "PA", "RGBa", "La") or (mode == "P" and "transparency" in img.info):
+        # Transparent pixels become white, the usual backdrop of a cut-out portrait.
+        rgba = img.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return np.asarray(Image.alpha_composite(white, rgba).convert("RGB"))
+    if mode != "RGB":
+        img = img.convert("RGB")  # L, 1, P, CMYK, YCbCr, LAB, HSV
+    return np.asarray(img)
+
+
+def load_photo(path: str | Path, max_pixels: int = MAX_PIXELS) -> LoadedPhoto:
+    """Decode a photo, reporting whether it had to be reduced to fit ``max_pixels``."""
+    path = Path(path)
+    img = _open(path)
+    warnings: list[str] = []
+    try:
+        w, h = img.size
+        if w * h > max_pixels and img.format == "JPEG":
+            # Draft mode decodes at 1/2, 1/4 or 1/8 straight from the DCT: no full-size bitmap.
+            factor = (w * h / max_pixels) ** 0.5
+            img.draft(img.mode, (int(w / factor), int(h / factor)))
+        elif w * h > HARD_MAX_PIXELS:
+            raise PhotoError(
+                f"{path}: {w}×{h} is too large to decode safely ({w * h / 1e6:.0f} MP; "
+                f"the limit is {HARD_MAX_PIXELS / 1e6:.0f} MP for {img.format} files); reduce it first"
+            )
+        Image.MAX_IMAGE_PIXELS = max(Image.MAX_IMAGE_PIXELS or 0, HARD_MAX_PIXELS)
+        # EXIF orientations 5–8 turn the picture by 90°, swapping width and height.
+        orientation = img.getexif().get(0x0112, 1)
+        original = (h, w) if orientation in (5, 6, 7, 8) else (w, h)
+        img.load()
+        exif_rotated = ImageOps.exif_transpose(img)
+        if exif_rotated is not None:
+            img = exif_rotated
+        if img.size[0] * img.size[1] > max_pixels:
+            factor = (img.size[0] * img.size[1] / max_pixels) ** 0.5
+            new = (max(1, int(img.size[0] / factor)), max(1, int(img.size[1] / factor)))
+            img = img.resize(new, Image.Resampling.LANCZOS, reducing_gap=2.0)
+        rgb = _to_rgb(img)
+    except PhotoError:
+        raise
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError, MemoryError) as exc:
+        raise PhotoError(f"{path}: the file is damaged or truncated ({exc})") from exc
+    finally:
+        img.close()
+    downscaled = rgb.shape[0] * rgb.shape[1] < original[0] * original[1]
+    if downscaled:
+        warnings.append(
+            f"{path.name}: {original[0]}×{original[1]} was reduced to {rgb.shape[1]}×{rgb.shape[0]} "
+            "to fit in memory"
+        )
+    return LoadedPhoto(np.ascontiguousarray(rgb), original, downscaled, warnings)
+
+
+def load_image(path: str | Path, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+    """H×W×3 uint8 RGB with EXIF orientation applied; see :func:`load_photo` for the reduced flag."""
+    return load_photo(path, max_pixels).rgb
+
+
+def load_mask(path: str | Path, classes: ClassTable = CELEBAMASK_HQ) -> np.ndarray:
+    """H×W uint8 class-id mask from an index PNG (L or P) or a colour PNG in ``classes``' palette."""
+    path = Path(path)
+    img = _open(path)
+    try:
+        img.load()
+        mode = img.mode
+        if mode in ("P", "L", "I", "I;16", "I;16B", "I;16L"):
+            ids = np.asarray(img).astype(np.int64)  # P: the palette index is the class id
+        elif mode in ("RGB", "RGBA"):
+            rgb = np.asarray(img.convert("RGB"))
+            if (rgb[..., 0] == rgb[..., 1]).all() and (rgb[..., 1] == rgb[..., 2]).all():
+                ids = rgb[..., 0].astype(np.int64)  # gray ids stored as RGB
+            else:
+                try:
+                    ids = classes.decolorize(rgb).astype(np.int64)
+                except ValueError as exc:
+                    raise PhotoError(f"{path}: not a {classes.name} colour mask: {exc}") from exc
+        else:
+            raise PhotoError(f"{path}: mask mode {mode} is neither an index (L/P) nor a colour (RGB) PNG")
+    except PhotoError:
+        raise
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise PhotoError(f"{path}: the mask file is damaged or truncated ({exc})") from exc
+    finally:
+        img.close()
+    if ids.size and (ids.max() >= len(classes) or ids.min() < 0):
+        bad = int(ids.max()) if ids.max() >= len(classes) else int(ids.min())
+        raise PhotoError(
+            f"{path}: holds class id {bad}, but {classes.name} has ids 0..{len(classes) - 1}"
+        )
+    return ids.astype(np.uint8)
+
+
+def _atomic_save(path: Path, img: Image.Image, **params) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fmt = Image.registered_extensions().get(path.suffix.lower())
+    if fmt is None:
+        raise PhotoError(f"{path}: unknown image file type {path.suffix!r}; use .png or .jpg")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            img.save(f, format=fmt, **params)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_image(path: str | Path, rgb: np.ndarray) -> None:
+    """Save an H×W×3 uint8 RGB array (format from the suffix; JPEG at quality 95)."""
+    path = Path(path)
+    rgb = np.asarray(rgb)
+    if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+        raise PhotoError(f"{path}: expected an H×W×3 uint8 image, got {rgb.shape} {rgb.dtype}")
+    params = {"quality": 95} if path.suffix.lower() in (".jpg", ".jpeg", ".webp") else {}
+    _atomic_save(path, Image.fromarray(np.ascontiguousarray(rgb), "RGB"), **params)
+
+
+def save_mask(
+    path: str | Path, mask: np.ndarray, colour: bool = False, classes: ClassTable = CELEBAMASK_HQ
+) -> None:
+    """Save a class-id mask as a PNG.
+
+    By default a palettised PNG: the pixel values are the ids (what training code reads) and the
+    palette holds the class colours (what an image viewer shows). ``colour=True`` writes plain RGB.
+    """
+    path = Path(path)
+    if path.suffix.lower() not in MASK_SUFFIXES:
+        raise PhotoError(f"{path}: masks are saved as .png; lossy formats would change class ids")
+    mask = np.asarray(mask)
+    if mask.ndim != 2:
+        raise PhotoError(f"{path}: a mask is H×W, got shape {mask.shape}")
+    if mask.size and (int(mask.max()) >= len(classes) or int(mask.min()) < 0):
+        raise PhotoError(f"{path}: mask holds id {int(mask.max())}; {classes.name} has 0..{len(classes) - 1}")
+    mask = np.ascontiguousarray(mask.astype(np.uint8))
+    if colour:
+        img = Image.fromarray(classes.colorize(mask), "RGB")
+    else:
+        img = Image.fromarray(mask, "P")
+        pal = np.zeros((256, 3), dtype=np.uint8)
+        pal[: len(classes)] = classes.palette()
+        img.putpalette(pal.ravel().tolist())
+    _atomic_save(path, img)
