@@ -1,0 +1,106 @@
+"""The training configuration: every recipe setting as a typed, validated, JSON-serialisable field.
+
+Defaults are the authors' CelebAMask-HQ recipe (batch 2, Adam(0, 0.9), lr G 1e-4 / D 4e-4, 50 + 50
+epochs, λ_feat = λ_perceptual = 10, λ_att = 1, two-scale three-layer discriminator).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from typing import Any
+
+STAGES = ("main", "mapping")
+PRECISIONS = ("auto", "fp32", "bf16")
+
+
+@dataclass
+class TrainConfig:
+    # what to train on
+    data: str = ""
+    dataset: str = "auto"  # auto | celebamask | folder | ade20k | deepfashion
+    num_classes: int | None = None  # None: the data set's own count
+    preset: str = "celebamask-256"
+    stage: str = "main"  # main: G and D; mapping: the diversity mapping network with G frozen
+    from_run: str | None = None  # mapping stage: the run (or generator file) whose G is frozen
+    # schedule
+    batch_size: int = 2  # per process
+    epochs: int = 50  # at the full learning rate
+    epochs_decay: int = 50  # then linear decay to zero
+    max_steps: int | None = None  # stop early (a smoke run); the schedule still follows the epochs
+    lr_g: float = 1e-4
+    lr_d: float = 4e-4
+    beta1: float = 0.0
+    beta2: float = 0.9
+    # loss weights
+    lambda_gan: float = 1.0
+    lambda_feat: float = 10.0
+    lambda_perceptual: float = 10.0
+    lambda_att: float = 1.0
+    lambda_div: float = 1.0  # mapping stage only
+    perceptual: str = "vgg19"  # vgg19 | inception | off
+    vgg_weights: str | None = None
+    download: bool = True  # fetch the VGG19 file when it is missing and the machine is online
+    # discriminator
+    d_scales: int = 2
+    d_layers: int = 3
+    d_width: int = 64
+    # EMA of G
+    ema: bool = False
+    ema_beta: float = 0.9999
+    ema_start: int = 100  # steps before the average starts (it copies G until then)
+    ema_every: int = 10
+    # data
+    flip: bool = True
+    swap_left_right: bool = True
+    strict_data: bool = False
+    workers: int = 2
+    seed: int = 0
+    # running
+    precision: str = "auto"  # auto = bf16 autocast on CUDA, fp32 elsewhere
+    gradient_checkpointing: bool = False
+    device: str = "auto"
+    log_every: int = 50
+    image_every: int = 500
+    checkpoint_every: int = 1000
+    val_batch: int = 8  # fixed held-out samples for the "best" criterion
+
+    def __post_init__(self) -> None:
+        if self.stage not in STAGES:
+            raise ValueError(f"unknown stage {self.stage!r}; choose one of: {', '.join(STAGES)}")
+        if self.stage == "mapping" and not self.from_run:
+            raise ValueError("the mapping stage needs --from RUN (a finished main-stage run or generator file)")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"unknown precision {self.precision!r}; choose one of: {', '.join(PRECISIONS)}")
+        if self.perceptual not in ("vgg19", "inception", "off"):
+            raise ValueError(f"unknown perceptual network {self.perceptual!r}; choose vgg19, inception or off")
+        for name in ("batch_size", "log_every", "image_every", "checkpoint_every", "ema_every", "d_scales"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.epochs < 0 or self.epochs_decay < 0 or self.epochs + self.epochs_decay == 0:
+            raise ValueError("epochs and epochs_decay must be ≥ 0 and not both 0")
+        if self.max_steps is not None and self.max_steps < 1:
+            raise ValueError(f"max_steps must be at least 1, got {self.max_steps}")
+        if not 0.0 <= self.ema_beta < 1.0:
+            raise ValueError(f"ema_beta must be in [0, 1), got {self.ema_beta}")
+
+    def lr_factor(self, epoch: float) -> float:
+        """Constant for ``epochs``, then linear to 0 over ``epochs_decay`` (fractional epochs)."""
+        if epoch < self.epochs or self.epochs_decay == 0:
+            return 1.0
+        return max(0.0, 1.0 - (epoch - self.epochs) / self.epochs_decay)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @staticmethod
+    def from_dict(data: dict[str, Any]) -> TrainConfig:
+        known = {f.name for f in dataclasses.fields(TrainConfig)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown training config fields: {', '.join(sorted(unknown))}")
+        return TrainConfig(**data)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)

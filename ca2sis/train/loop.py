@@ -1,0 +1,403 @@
+"""The training loop: set-up, the iteration, validation, checkpoints and resume.
+
+``Trainer(cfg, model_config, run_dir).train()`` runs either stage on one process or under torchrun.
+Checkpoint policy (rank 0 writes, every rank reads):
+- ``checkpoints/last.safetensors`` every ``checkpoint_every`` steps and when the run stops;
+- ``checkpoints/best.safetensors`` when the reconstruction L1 on a fixed held-out batch (the test
+  split's first ``val_batch`` samples, or the training set's without augmentation) is the lowest yet
+  (main stage only; the mapping stage keeps ``last``);
+- ``generator.safetensors`` at every checkpoint: the generator for users (EMA weights when ``--ema``),
+  loadable with ``ca2sis.checkpoint.load_model`` / ``main.py render --weights``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.nn.parallel import DistributedDataParallel as DDP
+from torch.utils.data import DataLoader
+from tqdm import tqdm
+
+from ca2sis.checkpoint import load_model, save_model
+from ca2sis.config import ModelConfig
+from ca2sis.data import DataError, DataSpec, collate, open_dataset
+from ca2sis.model import CA2SIS
+from ca2sis.nn.discriminator import MultiscaleDiscriminator
+from ca2sis.tensors import one_hot
+from ca2sis.train import state as ckpt
+from ca2sis.train.config import TrainConfig
+from ca2sis.train.distributed import DistInfo, ResumableSampler, all_reduce_mean, average_gradients, barrier
+from ca2sis.train.ema import EMA
+from ca2sis.train.logger import RunLogger
+from ca2sis.train.perceptual import build_perceptual
+from ca2sis.train.rundir import BEST, GENERATOR, LAST
+from ca2sis.train.steps import (
+    Nets,
+    discriminator_losses,
+    generator_losses,
+    mapping_losses,
+    random_styles,
+    reconstruct,
+)
+
+log = logging.getLogger("ca2sis.train")
+
+
+class TrainingDiverged(RuntimeError):
+    """A loss became NaN or infinite; the last good checkpoint is left as it was."""
+
+
+def _rng_state() -> dict[str, Any]:
+    np_state = np.random.get_state()
+    return {
+        "python": [random.getstate()[0], list(random.getstate()[1]), random.getstate()[2]],
+        "numpy": [np_state[0], np_state[1].tolist(), *np_state[2:]],
+    }
+
+
+def _set_rng_state(meta: dict[str, Any]) -> None:
+    py = meta["python"]
+    random.setstate((py[0], tuple(py[1]), py[2]))
+    npy = meta["numpy"]
+    np.random.set_state((npy[0], np.array(npy[1], dtype=np.uint32), *npy[2:]))
+
+
+def load_frozen_generator(source: str) -> CA2SIS:
+    """The mapping stage's G: a run folder (its generator export) or a weights file."""
+    path = Path(source)
+    if path.is_dir():
+        path = path / GENERATOR
+    if not path.is_file():
+        raise FileNotFoundError(f"--from {source}: no generator weights at {path}")
+    model, _, _ = load_model(path)
+    return model
+
+
+class Trainer:
+    def __init__(
+        self,
+        cfg: TrainConfig,
+        model_config: ModelConfig,
+        run_dir: Path,
+        info: DistInfo | None = None,
+        device: torch.device | None = None,
+        resume: bool = False,
+    ) -> None:
+        self.cfg, self.run_dir = cfg, Path(run_dir)
+        self.info = info or DistInfo()
+        self.device = device or torch.device("cpu")
+        self.bf16 = cfg.precision == "bf16" or (cfg.precision == "auto" and self.device.type == "cuda")
+        if self.bf16 and self.device.type != "cuda":
+            raise ValueError("bf16 mixed precision is for CUDA devices; use --precision fp32 on a CPU")
+        self.mapping_stage = cfg.stage == "mapping"
+        torch.manual_seed(cfg.seed)  # identical initial weights on every rank
+        if self.mapping_stage:
+            self.G = load_frozen_generator(cfg.from_run or "")
+            model_config = self.G.config
+        else:
+            self.G = CA2SIS(model_config)
+        self.model_config = model_config
+        self.G.to(self.device).train()
+        self.G.set_gradient_checkpointing(cfg.gradient_checkpointing)
+        self.D = MultiscaleDiscriminator(model_config.num_classes, cfg.d_width, cfg.d_layers, cfg.d_scales)
+        self.D.to(self.device).train()
+        self._setup_data()
+        self._setup_optimizers()
+        self.perceptual = None
+        if not self.mapping_stage:
+            self.perceptual = build_perceptual(cfg.perceptual, cfg.vgg_weights, cfg.download)
+            if self.perceptual is not None:
+                self.perceptual.to(self.device)
+        self.ema = EMA(self.G, cfg.ema_beta, cfg.ema_start, cfg.ema_every) if cfg.ema else None
+        # Noise for the mapping stage: its own generator, so its state can be saved and restored.
+        self.noise = torch.Generator(device="cpu").manual_seed(cfg.seed * 1000 + self.info.rank)
+        self.step, self.best = 0, math.inf
+        if resume:
+            self.load(self.run_dir / "checkpoints" / LAST)
+        self.nets = self._wrap()
+        self.logger = RunLogger(self.run_dir, self.info.is_main)
+
+    # -- set-up ---------------------------------------------------------------------------------
+    def _setup_data(self) -> None:
+        cfg, res = self.cfg, self.model_config.resolution
+        spec = DataSpec(Path(cfg.data), cfg.dataset, cfg.num_classes or self.model_config.num_classes)
+        self.train_set = open_dataset(
+            spec,
+            "train",
+            res,
+            train=True,
+            flip=cfg.flip,
+            swap_left_right=cfg.swap_left_right,
+            strict=cfg.strict_data,
+            seed=cfg.seed,
+        )
+        if self.train_set.num_classes != self.model_config.num_classes:
+            raise DataError(
+                f"the data has {self.train_set.num_classes} classes, the model {self.model_config.num_classes}"
+            )
+        try:
+            val_set = open_dataset(spec, "test", res, train=False, strict=cfg.strict_data)
+        except DataError:
+            val_set = open_dataset(spec, "train", res, train=False, strict=cfg.strict_data)
+        n = min(cfg.val_batch, len(val_set))
+        self.val = collate([val_set[i] for i in range(n)])
+        self.sampler = ResumableSampler(self.train_set, self.info, cfg.seed)
+        self.steps_per_epoch = len(self.sampler) // cfg.batch_size
+        if self.steps_per_epoch == 0:
+            raise DataError(
+                f"{len(self.train_set)} training samples over {self.info.world_size} process(es) "
+                f"do not fill one batch of {cfg.batch_size}"
+            )
+        self.total_steps = (cfg.epochs + cfg.epochs_decay) * self.steps_per_epoch
+        if cfg.max_steps is not None:
+            self.total_steps = min(self.total_steps, cfg.max_steps)
+
+    def _setup_optimizers(self) -> None:
+        cfg = self.cfg
+        for p in self.G.parameters():
+            p.requires_grad_(False)
+        trained = self.G.mapping if self.mapping_stage else self.G
+        for p in trained.parameters():
+            p.requires_grad_(True)
+        if not self.mapping_stage:
+            # The recipe never trains the mapping network in the main stage (it gets no gradient).
+            for p in self.G.mapping.parameters():
+                p.requires_grad_(False)
+        self.g_params = [p for p in self.G.parameters() if p.requires_grad]
+        betas = (cfg.beta1, cfg.beta2)
+        self.opt_g = torch.optim.Adam(self.g_params, lr=cfg.lr_g, betas=betas)
+        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=cfg.lr_d, betas=betas)
+
+    def _wrap(self) -> Nets:
+        G_ddp, D_ddp = self.G, self.D
+        if self.info.enabled:
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            D_ddp = DDP(self.D, device_ids=ids)
+            if not self.mapping_stage:  # the mapping stage averages its gradients by hand
+                G_ddp = DDP(self.G, device_ids=ids)
+        return Nets(self.G, self.D, G_ddp, D_ddp, self.perceptual)
+
+    def autocast(self) -> contextlib.AbstractContextManager:
+        if self.bf16:
+            return torch.autocast("cuda", dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+    # -- the loop -------------------------------------------------------------------------------
+    def _set_lr(self) -> float:
+        factor = self.cfg.lr_factor(self.step / self.steps_per_epoch)
+        for g in self.opt_g.param_groups:
+            g["lr"] = self.cfg.lr_g * factor
+        for g in self.opt_d.param_groups:
+            g["lr"] = self.cfg.lr_d * factor
+        return factor
+
+    def _check_finite(self, terms: dict[str, torch.Tensor]) -> None:
+        values = torch.stack([v.detach().float() for v in terms.values()])
+        bad = (~torch.isfinite(values)).any().float()
+        if self.info.enabled:  # every rank must stop together, or the others would hang in a collective
+            torch.distributed.all_reduce(bad)
+        if bad.item():
+            names = [f"{k}={v.item():.4g}" for k, v in terms.items()]
+            raise TrainingDiverged(
+                f"step {self.step}: a loss is not finite ({', '.join(names)}); training stopped and the last "
+                f"good checkpoint ({self.run_dir / 'checkpoints' / LAST}) is unchanged. Try a lower learning "
+                "rate or --precision fp32."
+            )
+
+    def train_step(self, batch: dict[str, Any]) -> dict[str, float]:
+        image = batch["image"].to(self.device, non_blocking=True)
+        onehot = one_hot(batch["label"].to(self.device), self.model_config.num_classes)
+        self._set_lr()
+        self.D.requires_grad_(False)  # G step: no gradient for D's weights
+        if self.mapping_stage:
+            z1 = torch.randn(image.shape[0], self.model_config.mapping_dim, generator=self.noise)
+            z2 = torch.randn(image.shape[0], self.model_config.mapping_dim, generator=self.noise)
+            total_g, fake, g_terms = mapping_losses(
+                self.nets, self.cfg, onehot, image, z1.to(self.device), z2.to(self.device), self.autocast()
+            )
+        else:
+            total_g, g_terms = generator_losses(self.nets, self.cfg, image, onehot, self.autocast())
+        self._check_finite(g_terms)
+        self.opt_g.zero_grad(set_to_none=True)
+        total_g.backward()
+        if self.mapping_stage:
+            average_gradients(self.g_params, self.info)
+        self.opt_g.step()
+
+        self.D.requires_grad_(True)
+        if not self.mapping_stage:
+            with self.autocast():
+                fake = reconstruct(self.G, image, onehot)
+        total_d, d_terms = discriminator_losses(self.nets, fake, image, onehot, self.autocast())
+        self._check_finite(d_terms)
+        self.opt_d.zero_grad(set_to_none=True)
+        total_d.backward()
+        self.opt_d.step()
+        self.step += 1
+        if self.ema is not None:
+            self.ema.update(self.G, self.step)
+        return {k: float(v.detach()) for k, v in {**g_terms, **d_terms}.items()}
+
+    def _loader(self, epoch: int, skip_batches: int) -> DataLoader:
+        self.train_set.set_epoch(epoch)
+        self.sampler.set_position(epoch, skip_batches * self.cfg.batch_size)
+        return DataLoader(
+            self.train_set,
+            batch_size=self.cfg.batch_size,
+            sampler=self.sampler,
+            drop_last=True,
+            num_workers=self.cfg.workers,
+            collate_fn=collate,
+            pin_memory=self.device.type == "cuda",
+            generator=torch.Generator().manual_seed(self.cfg.seed),  # keeps the global RNG untouched
+        )
+
+    def train(self) -> dict[str, Any]:
+        cfg, info = self.cfg, self.info
+        log.info(
+            "training %s (%s stage) on %d samples, %d steps per epoch, %d steps to go, device %s, %d process(es)",
+            self.model_config.name,
+            cfg.stage,
+            len(self.train_set),
+            self.steps_per_epoch,
+            self.total_steps - self.step,
+            self.device,
+            info.world_size,
+        )
+        bar = tqdm(total=self.total_steps, initial=self.step, disable=not info.is_main, unit="step", dynamic_ncols=True)
+        history: list[dict[str, float]] = []
+        t0, seen = time.perf_counter(), 0
+        try:
+            while self.step < self.total_steps:
+                epoch, offset = divmod(self.step, self.steps_per_epoch)
+                for batch in self._loader(epoch, offset):
+                    losses = self.train_step(batch)
+                    seen += batch["image"].shape[0] * info.world_size
+                    rate = seen / max(time.perf_counter() - t0, 1e-9)
+                    bar.update(1)
+                    bar.set_postfix({k: f"{v:.3f}" for k, v in losses.items()} | {"img/s": f"{rate:.2f}"})
+                    if self.step % cfg.log_every == 0 or self.step == self.total_steps:
+                        losses = all_reduce_mean(losses, info, self.device)
+                        self.logger.scalars(self.step, losses, "loss/")
+                        self.logger.scalars(self.step, {"lr_factor": self._set_lr(), "images_per_s": rate}, "train/")
+                        history.append({"step": self.step, **losses})
+                        log.info(
+                            "step %d  %s  %.2f img/s",
+                            self.step,
+                            "  ".join(f"{k} {v:.4f}" for k, v in losses.items()),
+                            rate,
+                        )
+                    if self.step % cfg.image_every == 0:
+                        self.log_images()
+                    if self.step % cfg.checkpoint_every == 0 or self.step == self.total_steps:
+                        self.checkpoint()
+                    if self.step >= self.total_steps:
+                        break
+        finally:
+            bar.close()
+            self.logger.close()
+        return {"step": self.step, "best_val_l1": self.best, "history": history}
+
+    # -- validation, images, checkpoints ----------------------------------------------------------
+    def export_model(self) -> CA2SIS:
+        return self.ema.shadow if self.ema is not None else self.G  # type: ignore[return-value]
+
+    @torch.no_grad()
+    def validate(self) -> float:
+        """Mean reconstruction L1 on the fixed held-out batch (the "best" criterion)."""
+        G = self.export_model()
+        image = self.val["image"].to(self.device)
+        onehot = one_hot(self.val["label"].to(self.device), self.model_config.num_classes)
+        with self.autocast():
+            fake = reconstruct(G, image, onehot)
+        return float((fake.float() - image).abs().mean())
+
+    @torch.no_grad()
+    def log_images(self) -> None:
+        if not self.info.is_main:
+            return
+        G = self.export_model()
+        n = min(4, self.val["image"].shape[0])
+        image = self.val["image"][:n].to(self.device)
+        onehot = one_hot(self.val["label"][:n].to(self.device), self.model_config.num_classes)
+        with self.autocast():
+            shape = G.embed_mask(onehot)
+            styles = G.encode_style(image, onehot)
+            rows = {"real": image, "reconstruction": G.generate(shape, styles).image}
+            if n > 1:  # everyone's mask with the next person's styles
+                rows["style_swapped"] = G.generate(shape, styles.roll(1, dims=0)).image
+            z = torch.randn(n, self.model_config.mapping_dim, generator=torch.Generator().manual_seed(0))
+            rows["random_style"] = G.generate(shape, random_styles(G, onehot, z.to(self.device))).image
+        self.logger.images(self.step, rows)
+
+    def checkpoint(self) -> None:
+        score = self.validate() if not self.mapping_stage else math.inf
+        if self.info.is_main:
+            self.logger.scalars(self.step, {"reconstruction_l1": score} if math.isfinite(score) else {}, "val/")
+            improved = score < self.best
+            self.best = min(self.best, score)
+            folder = self.run_dir / "checkpoints"
+            self.save(folder / LAST)
+            if improved:
+                self.save(folder / BEST)
+            meta = {
+                "step": str(self.step),
+                "stage": self.cfg.stage,
+                "data": str(self.cfg.data),
+                "val_reconstruction_l1": f"{score:.6f}",
+                "ema": str(self.ema is not None),
+            }
+            save_model(self.run_dir / GENERATOR, self.export_model(), meta)
+            log.info("checkpoint at step %d (val L1 %.4f%s)", self.step, score, ", best so far" if improved else "")
+        barrier(self.info)
+
+    def save(self, path: Path) -> None:
+        tensors: dict[str, torch.Tensor] = {}
+        for prefix, sd in (("G", self.G.state_dict()), ("D", self.D.state_dict())):
+            tensors.update({f"{prefix}/{k}": v for k, v in sd.items()})
+        if self.ema is not None:
+            tensors.update({f"EMA/{k}": v for k, v in self.ema.state_dict().items()})
+        meta: dict[str, Any] = {
+            "step": self.step,
+            "best": self.best if math.isfinite(self.best) else None,
+            "stage": self.cfg.stage,
+            "model_config": self.model_config.to_dict(),
+            "opt_g": ckpt.flatten_optimizer("opt_g", self.opt_g.state_dict(), tensors),
+            "opt_d": ckpt.flatten_optimizer("opt_d", self.opt_d.state_dict(), tensors),
+            "rng": _rng_state(),
+        }
+        tensors["rng/torch"] = torch.get_rng_state()
+        tensors["rng/noise"] = self.noise.get_state()
+        if torch.cuda.is_available():
+            for i, s in enumerate(torch.cuda.get_rng_state_all()):
+                tensors[f"rng/cuda/{i}"] = s
+        ckpt.save_state(path, tensors, meta)
+
+    def load(self, path: Path) -> None:
+        tensors, meta = ckpt.load_state(path)
+        if meta["stage"] != self.cfg.stage:
+            raise ValueError(f"{path} is a {meta['stage']}-stage checkpoint; this run is {self.cfg.stage}")
+        self.G.load_state_dict(ckpt.split_prefix(tensors, "G"))
+        self.D.load_state_dict(ckpt.split_prefix(tensors, "D"))
+        if self.ema is not None:
+            ema = ckpt.split_prefix(tensors, "EMA")
+            self.ema.load_state_dict(ema if ema else self.G.state_dict())
+        self.opt_g.load_state_dict(ckpt.unflatten_optimizer("opt_g", meta["opt_g"], tensors))
+        self.opt_d.load_state_dict(ckpt.unflatten_optimizer("opt_d", meta["opt_d"], tensors))
+        torch.set_rng_state(tensors["rng/torch"])
+        self.noise.set_state(tensors["rng/noise"])
+        cuda = [tensors[f"rng/cuda/{i}"] for i in range(torch.cuda.device_count()) if f"rng/cuda/{i}" in tensors]
+        if cuda and len(cuda) == torch.cuda.device_count():
+            torch.cuda.set_rng_state_all(cuda)
+        _set_rng_state(meta["rng"])
+        self.step = int(meta["step"])
+        self.best = math.inf if meta["best"] is None else float(meta["best"])
+        log.info("resumed from %s at step %d", path, self.step)
