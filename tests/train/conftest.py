@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from ca2sis.data.synthetic import write_synthetic_pairs
+from ca2sis.train.config import TrainConfig
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    # The test machine is shared: tiny models gain nothing from more threads.
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="session")
+def tiny_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("tiny-data")
+    write_synthetic_pairs(root, count=6, size=36, seed=1)
+    return root
+
+
+def tiny_config(data: Path, **changes: object) -> TrainConfig:
+    base = dict(
+        data=str(data),
+        preset="tiny",
+        perceptual="off",
+        workers=0,
+        max_steps=2,
+        log_every=1,
+        image_every=1000,
+        checkpoint_every=1000,
+        val_batch=2,
+    )
+    base.update(changes)
+    return TrainConfig(**base)  # type: ignore[arg-type]
