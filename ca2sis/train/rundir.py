@@ -17,7 +17,7 @@ GENERATOR = "generator.safetensors"
 
 
 def slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._]+", "_", text).strip("_") or "data"
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_") or "data"
 
 
 def run_name(index: int, preset: str, data: str, stage: str) -> str:
