@@ -132,6 +132,18 @@ class Document:
         self.dirty = False
         self._emit("replaced")
 
+    def replace_with(self, other: Document) -> None:
+        """Take over another document's whole state (a loaded project); widgets keep observing ``self``."""
+        if other.classes is not self.classes and len(other.classes) != len(self.classes):
+            raise ValueError("the project's class table differs from the editor's")
+        for name in ("mask", "face", "original_mask", "context", "styles", "shapes", "shape_all", "references",
+                     "locked", "hidden", "attention_class", "seed", "path", "name"):
+            setattr(self, name, getattr(other, name))
+        self.history.clear()
+        self.dirty = False
+        self._stroke_before = None
+        self._emit("replaced")
+
     # ---- painting: one stroke = one undo step --------------------------------------------------
     def begin_stroke(self, label: str = "Paint") -> None:
         self._stroke_before = self.mask.copy()
@@ -192,6 +204,21 @@ class Document:
         self._touch()
         self._emit("mask", box)
         return True
+
+    def bake_mask(self, mask: np.ndarray, settings: dict[SettingKey, Any], label: str) -> bool:
+        """Replace the mask and change settings together, as one undo step ("apply shapes to mask")."""
+        mask = np.asarray(mask, dtype=np.uint8)
+        box = mask_ops.changed_box(self.mask, mask)
+        atoms: list[MaskAtom | SettingAtom] = []
+        if box is not None:
+            atoms.append(MaskAtom(box, self.mask[box].copy(), mask[box].copy()))
+        atoms += [SettingAtom(k, self.setting(k), v) for k, v in settings.items() if self.setting(k) != v]
+        if not atoms:
+            return False
+        self.history.push(Step(label, atoms))
+        for atom in atoms:
+            atom.redo(self)
+        return box is not None
 
     # ---- per-class settings --------------------------------------------------------------------
     def setting(self, key: SettingKey) -> Any:

@@ -36,6 +36,7 @@ class JobResult:
     value: Any = None
     error: str | None = None
     seconds: float = 0.0
+    exception: BaseException | None = None
 
     @property
     def ok(self) -> bool:
@@ -48,6 +49,19 @@ class _Job:
     key: Hashable
     fn: Callable[[], Any]
     stamp: int
+
+
+class ProgressRelay(QObject):
+    """Carries progress reports (stage, fraction) from the worker thread to the GUI thread."""
+
+    progressed = Signal(str, float)
+
+
+def _describe(exc: BaseException) -> str:
+    # Our own errors (ValueError and friends) carry sentences meant for people; others get their type.
+    if isinstance(exc, ValueError | OSError | KeyError) and str(exc):
+        return str(exc).strip("'\"")
+    return f"{type(exc).__name__}: {exc}"
 
 
 class Worker(QObject):
@@ -142,7 +156,7 @@ class Worker(QObject):
                 result = JobResult(job.channel, job.key, job.stamp, value=job.fn())
             except Exception as exc:  # errors are data: they end up in the status bar, not in a crash
                 log.debug("job on %s failed:\n%s", job.channel, traceback.format_exc())
-                result = JobResult(job.channel, job.key, job.stamp, error=f"{type(exc).__name__}: {exc}")
+                result = JobResult(job.channel, job.key, job.stamp, error=_describe(exc), exception=exc)
             result.seconds = time.perf_counter() - start
             with self._cond:
                 self.runs += 1

@@ -1,0 +1,94 @@
+"""Exports: animations of a style or shape interpolation, and the result pasted into the photo.
+
+Qt-free. Animations are written with imageio: GIF through Pillow, MP4 through imageio-ffmpeg; like
+every other write, to a temporary file in the target folder first.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from app.document import Document
+from app.render_bridge import RenderPlan, plan_for
+from ca2sis.requests import ShapeSource
+
+ANIMATION_SUFFIXES = (".gif", ".mp4")
+
+
+def animation_plans(doc: Document, kind: str, cls: int | None, frames: int, bounce: bool = True) -> list[RenderPlan]:
+    """Plans that sweep α from 0 to 1 (and back, with ``bounce``) for one class's style or shape,
+    or for the whole-face shape when ``cls`` is None."""
+    if frames < 2:
+        raise ValueError("an animation needs at least 2 frames")
+    alphas = list(np.linspace(0.0, 1.0, frames))
+    if bounce:
+        alphas += alphas[-2:0:-1]
+    if kind == "style":
+        if cls is None:
+            raise ValueError("choose a class for a style animation")
+        base = doc.style_of(cls)
+        if base.kind == "own":
+            raise ValueError(f"{doc.classes[cls].label} has its own style; give it a reference or random style first")
+        return [plan_for(doc, styles={cls: dataclasses.replace(base, alpha=float(a))}, attention=False) for a in alphas]
+    if kind == "shape":
+        shape: ShapeSource | None = doc.shape_all if cls is None else doc.shapes.get(cls)
+        if shape is None:
+            what = "the whole face" if cls is None else doc.classes[cls].label
+            raise ValueError(f"{what} has no shape reference; choose one in the Shapes panel first")
+        steps = [dataclasses.replace(shape, alpha=float(a)) for a in alphas]
+        if cls is None:
+            return [plan_for(doc, shape_all=s, attention=False) for s in steps]
+        return [plan_for(doc, shapes={cls: s}, attention=False) for s in steps]
+    raise ValueError(f"unknown animation kind {kind!r}")
+
+
+def write_animation(path: Path, frames: list[np.ndarray], fps: float = 12.0) -> Path:
+    import imageio.v3 as iio
+
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in ANIMATION_SUFFIXES:
+        raise ValueError(f"animations are written as {' or '.join(ANIMATION_SUFFIXES)}, not {suffix or 'no suffix'}")
+    if not frames:
+        raise ValueError("no frames to write")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        stack = np.stack([np.ascontiguousarray(f, dtype=np.uint8) for f in frames])
+        if suffix == ".gif":
+            iio.imwrite(tmp, stack, extension=".gif", duration=1000.0 / fps, loop=0)
+        else:
+            try:
+                import imageio_ffmpeg  # noqa: F401  (only to give a clear message when it is missing)
+            except ImportError as exc:
+                raise ValueError("MP4 export needs the imageio-ffmpeg package (pip install imageio-ffmpeg)") from exc
+            iio.imwrite(tmp, stack, extension=".mp4", fps=fps, codec="libx264", macro_block_size=8)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def pasted_into_photo(doc: Document, result: np.ndarray, paste_back: Any) -> np.ndarray:
+    """The generated face put back into the full photo (through the alignment's inverse)."""
+    if doc.context is None:
+        raise ValueError("this face has no original photo to paste into (it was opened from a mask or a project "
+                         "without one)")
+    if doc.context.transform is None:  # the whole image was the face: the result is the photo
+        h, w = doc.context.photo.shape[:2]
+        return np.asarray(Image.fromarray(result).resize((w, h), Image.Resampling.LANCZOS))
+    if paste_back is None:
+        raise ValueError("pasting back needs the photo pipeline (ca2sis.align), which is not available")
+    size = getattr(doc.context.transform, "size", None) or (doc.face.shape[0] if doc.face is not None else None)
+    if size and result.shape[0] != size:
+        result = np.asarray(Image.fromarray(result).resize((int(size), int(size)), Image.Resampling.LANCZOS))
+    return paste_back(doc.context.photo, result, doc.context.transform)
+

@@ -1,0 +1,80 @@
+"""Turning a photo file into an editable face (Qt-free; runs on the worker thread).
+
+With the photo pipeline installed this is :func:`ca2sis.portrait.open_portrait`: detect, choose a face,
+align to CelebA-HQ framing, parse. Without it, a face image that has a mask stored next to it still
+opens (a data set's ``images/`` + ``masks/``), and any other image opens as a whole-image face with an
+empty mask and a warning saying why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from app.document import PhotoContext
+from app.services import FaceNotFound, Services, center_square, sibling_mask
+from ca2sis.classes import ClassTable
+
+Progress = Callable[[str, float], None]
+
+
+@dataclass
+class OpenedFace:
+    name: str
+    aligned: np.ndarray  # RGB, square
+    mask: np.ndarray  # index mask of the same size
+    context: PhotoContext | None
+    faces: list[Any] = field(default_factory=list)  # ca2sis.align.FaceBox list (empty without detection)
+    face_index: int | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def open_face(
+    services: Services,
+    path: Path,
+    classes: ClassTable,
+    face_index: int | None = None,
+    whole_image: bool = False,
+    progress: Progress | None = None,
+) -> OpenedFace:
+    path = Path(path)
+    name = path.stem
+    if services.open_portrait is not None:
+        try:
+            p = services.open_portrait(
+                path, face_index=face_index, whole_image_if_no_face=whole_image, progress=progress
+            )
+        except services.no_face_errors as exc:
+            raise FaceNotFound(str(exc) or f"no face found in {path.name}") from exc
+        warnings = list(getattr(p, "warnings", []) or [])
+        context = PhotoContext(p.photo, p.transform, p.face_index, warnings)
+        return OpenedFace(name, p.aligned, p.mask, context, list(p.faces or []), p.face_index, warnings)
+    return _open_without_pipeline(services, path, classes, progress)
+
+
+def _open_without_pipeline(
+    services: Services, path: Path, classes: ClassTable, progress: Progress | None
+) -> OpenedFace:
+    if progress:
+        progress("reading the photo", 0.1)
+    image = services.load_image(path)
+    mask_path = sibling_mask(path)
+    warnings: list[str] = []
+    if mask_path is not None:
+        mask = services.load_mask(mask_path, classes)
+        if image.shape[:2] != mask.shape:
+            image = np.asarray(Image.fromarray(image).resize(mask.shape[::-1], Image.Resampling.LANCZOS))
+        warnings.append(f"mask taken from {mask_path.name}")
+    else:
+        image = center_square(image, 512)
+        mask = np.zeros(image.shape[:2], np.uint8)
+        warnings.append("face detection and parsing are not installed: the whole image is the face and the mask "
+                        "starts empty; paint it, or open a mask (Ctrl+M)")
+    if progress:
+        progress("done", 1.0)
+    return OpenedFace(path.stem, image, mask, PhotoContext(image, None, None, warnings), [], None, warnings)

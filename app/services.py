@@ -1,0 +1,163 @@
+"""The library pieces the editor calls, found at run time.
+
+The GUI must start even when a piece is missing (a trimmed install, a broken optional dependency):
+each piece is imported inside a guard, a plain fallback takes over where one makes sense (Pillow for
+image files), and :attr:`Services.missing` says what is unavailable and why, for the status bar and
+the first-run panel. Tests pass their own :class:`Services` with fakes.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from ca2sis.classes import ClassTable
+
+log = logging.getLogger(__name__)
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
+
+
+class FaceNotFound(ValueError):
+    """No face in a photo (wraps the pipeline's own NoFaceError so the GUI needs no import of it)."""
+
+
+@dataclass
+class Services:
+    load_editor: Callable[[Path, str], Any] | None = None  # (weights, device) -> Editor
+    default_model: Callable[[], Path | None] = lambda: None
+    open_portrait: Callable[..., Any] | None = None
+    paste_back: Callable[[np.ndarray, np.ndarray, Any], np.ndarray] | None = None
+    load_image: Callable[[Path], np.ndarray] = field(default=lambda p: _pil_load_image(p))
+    load_mask: Callable[[Path, ClassTable], np.ndarray] = field(default=lambda p, c: _pil_load_mask(p, c))
+    save_image: Callable[[Path, np.ndarray], None] = field(default=lambda p, a: _pil_save(p, a))
+    save_mask: Callable[..., None] = field(
+        default=lambda p, m, colour=False, classes=None: _pil_save_mask(p, m, colour, classes)
+    )
+    no_face_errors: tuple[type[BaseException], ...] = (FaceNotFound,)
+    missing: dict[str, str] = field(default_factory=dict)  # piece → why it is unavailable
+
+
+def _guard(missing: dict[str, str], piece: str, importer: Callable[[], Any]) -> Any:
+    try:
+        return importer()
+    except Exception as exc:  # an ImportError, or a library that fails while importing
+        missing[piece] = f"{type(exc).__name__}: {exc}"
+        log.info("%s unavailable: %s", piece, missing[piece])
+        return None
+
+
+def discover() -> Services:
+    """The real pieces, each one that imports; fallbacks for the rest."""
+    missing: dict[str, str] = {}
+    services = Services(missing=missing)
+
+    def editor():
+        from ca2sis.editor import Editor
+
+        return lambda path, device: Editor.load(path, device=device)
+
+    services.load_editor = _guard(missing, "model (ca2sis.editor)", editor)
+
+    def weights():
+        from ca2sis.weights import default_model
+
+        return default_model
+
+    default_model = _guard(missing, "model manager (ca2sis.weights)", weights)
+    if default_model is not None:
+        services.default_model = default_model
+
+    photo = _guard(missing, "photo files (ca2sis.photo)", lambda: __import__("ca2sis.photo", fromlist=["x"]))
+    if photo is not None:
+        services.load_image = photo.load_image
+        services.load_mask = photo.load_mask
+        services.save_image = photo.save_image
+
+        def save_mask(path, mask, colour=False, classes=None):
+            photo.save_mask(path, mask, colour=colour)
+
+        services.save_mask = save_mask
+    portrait = _guard(missing, "face detection and parsing (ca2sis.portrait)",
+                      lambda: __import__("ca2sis.portrait", fromlist=["x"]))
+    if portrait is not None:
+        services.open_portrait = portrait.open_portrait
+    align = _guard(missing, "alignment (ca2sis.align)", lambda: __import__("ca2sis.align", fromlist=["x"]))
+    if align is not None:
+        services.paste_back = align.paste_back
+        services.no_face_errors = (FaceNotFound, align.NoFaceError)
+    return services
+
+
+# ---- fallbacks -----------------------------------------------------------------------------------
+def _pil_load_image(path: Path) -> np.ndarray:
+    try:
+        with Image.open(path) as im:
+            return np.asarray(ImageOps.exif_transpose(im).convert("RGB")).copy()
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{Path(path).name} is not a readable image ({exc})") from exc
+
+
+def _pil_load_mask(path: Path, classes: ClassTable) -> np.ndarray:
+    try:
+        with Image.open(path) as im:
+            if im.mode in ("L", "P", "I;16", "I"):
+                mask = np.asarray(im).astype(np.int64)
+                if mask.size and mask.max() >= len(classes):
+                    name = Path(path).name
+                    raise ValueError(f"{name} holds class id {mask.max()}; {classes.name} has {len(classes)}")
+                return mask.astype(np.uint8)
+            return classes.decolorize(np.asarray(im.convert("RGB")))
+    except OSError as exc:
+        raise ValueError(f"{Path(path).name} is not a readable mask image ({exc})") from exc
+
+
+def _atomic_image_save(path: Path, image: Image.Image) -> None:
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix or ".png", dir=path.parent)
+    os.close(fd)
+    try:
+        image.save(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _pil_save(path: Path, rgb: np.ndarray) -> None:
+    _atomic_image_save(path, Image.fromarray(np.ascontiguousarray(rgb, dtype=np.uint8)))
+
+
+def _pil_save_mask(path: Path, mask: np.ndarray, colour: bool, classes: ClassTable | None) -> None:
+    from ca2sis.classes import CELEBAMASK_HQ
+
+    table = classes or CELEBAMASK_HQ
+    data = table.colorize(mask) if colour else np.ascontiguousarray(mask, dtype=np.uint8)
+    _atomic_image_save(path, Image.fromarray(data))
+
+
+# ---- faces without the photo pipeline ------------------------------------------------------------
+def sibling_mask(path: Path) -> Path | None:
+    """A mask stored next to a face image: ``<stem>_mask.png``, or ``../masks/<stem>.png`` (CelebAMask-HQ
+    style folders, as in a data set's ``images/`` + ``masks/``)."""
+    path = Path(path)
+    for candidate in (path.with_name(f"{path.stem}_mask.png"), path.parent.parent / "masks" / f"{path.stem}.png"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def center_square(image: np.ndarray, size: int) -> np.ndarray:
+    h, w = image.shape[:2]
+    s = min(h, w)
+    y, x = (h - s) // 2, (w - s) // 2
+    crop = Image.fromarray(image[y : y + s, x : x + s])
+    return np.asarray(crop.resize((size, size), Image.Resampling.LANCZOS))
