@@ -68,7 +68,10 @@ class AlignTransform:
 
     def for_size(self, size: int) -> AlignTransform:
         """The same framing for a crop of another side (e.g. 256² model output)."""
-        return AlignTransform(self.matrix * (size / self.size), size, self.photo_size)
+        s = size / self.size
+        m = self.matrix * s
+        m[:, 2] += 0.5 * s - 0.5  # pixel centres: x_new = s * (x_old + 0.5) - 0.5
+        return AlignTransform(m, size, self.photo_size)
 
     def inverse(self) -> np.ndarray:
         """2×3, aligned pixel → photo pixel."""
