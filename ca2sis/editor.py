@@ -49,7 +49,10 @@ class _LRU(OrderedDict):
 
 
 class Editor:
-    """Run a (CA)²-SIS model for editing, on CPU or CUDA, with cached encodings."""
+    """Run a (CA)²-SIS model for editing, on CPU or CUDA, with cached encodings.
+
+    The editor takes ownership of ``model``: it moves it to the chosen device and precision.
+    """
 
     def __init__(self, model: CA2SIS, device: str = "auto", precision: str = "auto", name: str | None = None,
                  metadata: dict[str, str] | None = None, classes: ClassTable | None = None) -> None:

@@ -28,7 +28,10 @@ def one_hot(labels: torch.Tensor, num_classes: int) -> torch.Tensor:
 
 def image_to_tensor(image: np.ndarray) -> torch.Tensor:
     """H×W×3 uint8 RGB → 1×3×H×W float in [-1, 1]."""
-    return torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)[None].float() / 127.5 - 1.0
+    arr = np.ascontiguousarray(image)
+    if not arr.flags.writeable:  # torch.from_numpy warns on read-only buffers (e.g. decoded PNGs)
+        arr = arr.copy()
+    return torch.from_numpy(arr).permute(2, 0, 1)[None].float() / 127.5 - 1.0
 
 
 def tensor_to_image(x: torch.Tensor) -> np.ndarray:

@@ -99,18 +99,30 @@ class TransformerBlock(nn.Module):
         self.norm2 = nn.LayerNorm(dim)
         self.ff = GEGLUFeedForward(dim, ff_mult)
         self.norm3 = nn.LayerNorm(dim)
+        self.token_chunk = 4096  # inference only; 0 disables chunking
 
     def forward(self, x: torch.Tensor, context: torch.Tensor, capture: bool = False):
         if self.self_attn is not None:
             x = x + self.self_attn(self.norm1(x))
-        logits = None
         if capture:
             attended, logits = self.cross_attn(self.norm2(x), context, capture=True)
-        else:
-            attended = self.cross_attn(self.norm2(x), context)
-        x = x + attended
-        x = x + self.ff(self.norm3(x))
-        return x, logits
+            x = x + attended
+            return x + self.ff(self.norm3(x)), logits
+        if self.token_chunk and not torch.is_grad_enabled() and x.shape[1] > self.token_chunk:
+            return self._per_token_chunked(x, context), None
+        x = x + self.cross_attn(self.norm2(x), context)
+        return x + self.ff(self.norm3(x)), None
+
+    def _per_token_chunked(self, x: torch.Tensor, context: torch.Tensor) -> torch.Tensor:
+        # Cross-attention (keys are the few class tokens) and the feed-forward act on each pixel
+        # alone, so they can run over slices of pixels: the same numbers, but the 4×-wide hidden
+        # activations of a 256² map stay in cache instead of costing hundreds of MB per pass.
+        out = torch.empty_like(x)
+        for i in range(0, x.shape[1], self.token_chunk):
+            part = x[:, i : i + self.token_chunk]
+            part = part + self.cross_attn(self.norm2(part), context)
+            out[:, i : i + self.token_chunk] = part + self.ff(self.norm3(part))
+        return out
 
 
 class SpatialTransformer(nn.Module):

@@ -1,0 +1,89 @@
+"""``main.py render``: one image from a mask, with the styles of a photo (or random styles).
+
+    python main.py render --weights latest_net_G.pth --mask layout.png \\
+        --style-image photo.png --style-mask photo_mask.png \\
+        --swap hair=other.png:other_mask.png --out result.png
+
+The photo is read through its own mask (``--style-mask``; ``--mask`` when omitted, which with the
+photo's own mask is a reconstruction). Without a photo every class gets a random style from the
+mapping network (``--seed``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ca2sis.classes import ClassTable
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--weights", type=Path, help="our .safetensors model or the authors' latest_net_G.pth "
+                   "(default: the default installed model, see `main.py models`)")
+    p.add_argument("--mask", type=Path, required=True, help="the layout to render: an index (or colour) PNG")
+    p.add_argument("--style-image", type=Path, help="photo whose styles are used")
+    p.add_argument("--style-mask", type=Path, help="that photo's own mask (default: --mask)")
+    p.add_argument("--swap", action="append", default=[], metavar="CLASS=PHOTO:MASK",
+                   help="give one class (name or id) the style of another photo read through its mask; repeatable")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random styles when no photo is given")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    p.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16", "fp16"])
+    p.add_argument("--out", type=Path, required=True, help="output PNG")
+
+
+def _parse_swap(text: str, classes: ClassTable) -> tuple[int, Path, Path]:
+    try:
+        name, rest = text.split("=", 1)
+        photo, mask = rest.rsplit(":", 1)
+    except ValueError:
+        raise ValueError(f"--swap {text!r}: expected CLASS=PHOTO.png:PHOTO_MASK.png") from None
+    cls = int(name) if name.isdigit() else classes.by_name(name).id
+    if not 0 <= cls < len(classes):
+        raise ValueError(f"--swap {text!r}: class id {cls} is outside 0..{len(classes) - 1}")
+    return cls, Path(photo), Path(mask)
+
+
+def _default_weights() -> Path:
+    try:
+        from ca2sis.weights import default_model
+    except ImportError:
+        default_model = None
+    path = default_model() if default_model else None
+    if path is None:
+        raise FileNotFoundError("no model weights given and none installed; pass --weights FILE "
+                                "(see `python main.py models` for what to download and where)")
+    return Path(path)
+
+
+def run(args: argparse.Namespace) -> int:
+    # Imported here so that `main.py render --help` answers at once.
+    from ca2sis.editor import Editor
+    from ca2sis.photo import load_image, load_mask, save_image
+    from ca2sis.requests import RenderRequest, StyleSource
+
+    try:
+        weights = args.weights or _default_weights()
+        editor = Editor.load(weights, device=args.device, precision=args.precision)
+        classes = editor.classes
+        swaps = [_parse_swap(s, classes) for s in args.swap]
+        mask = load_mask(args.mask, classes)
+        mask_key = editor.add_mask(mask)
+        own_key = None
+        if args.style_image:
+            style_mask = load_mask(args.style_mask, classes) if args.style_mask else mask
+            own_key = editor.add_face(load_image(args.style_image), style_mask)
+        elif args.style_mask:
+            raise ValueError("--style-mask needs --style-image")
+        styles = {}
+        for cls, photo, photo_mask in swaps:
+            ref = editor.add_face(load_image(photo), load_mask(photo_mask, classes))
+            styles[cls] = StyleSource("reference", reference=ref)
+        result = editor.render(RenderRequest.build(mask_key, own_key, styles, seed=args.seed))
+        save_image(args.out, result.image)
+    except (ValueError, KeyError, FileNotFoundError, OSError, TypeError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(f"wrote {args.out} ({result.image.shape[1]}×{result.image.shape[0]}, {editor.device_label}, "
+          f"{result.seconds:.2f} s)")
+    return 0

@@ -1,0 +1,84 @@
+"""``main.py render`` from the command line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+import main
+from ca2sis.checkpoint import save_model
+from ca2sis.classes import CELEBAMASK_HQ
+from ca2sis.editor import Editor
+from tests.model.conftest import face_like_mask, photo_like
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def files(tmp_path: Path, tiny_model):
+    weights = tmp_path / "tiny.safetensors"
+    save_model(weights, tiny_model)
+    mask = face_like_mask(64)
+    photo = photo_like(64, seed=3)
+    Image.fromarray(mask).save(tmp_path / "mask.png")
+    Image.fromarray(photo).save(tmp_path / "photo.png")
+    Image.fromarray(photo_like(64, seed=4)).save(tmp_path / "other.png")
+    return tmp_path, weights, photo, mask
+
+
+def test_reconstruction_writes_the_rendered_image(files) -> None:
+    folder, weights, photo, mask = files
+    out = folder / "out.png"
+    code = main.main(["render", "--weights", str(weights), "--mask", str(folder / "mask.png"),
+                      "--style-image", str(folder / "photo.png"), "--device", "cpu", "--precision", "fp32",
+                      "--out", str(out)])
+    assert code == 0
+    written = np.asarray(Image.open(out))
+    editor = Editor.load(weights, device="cpu", precision="fp32")
+    np.testing.assert_array_equal(written, editor.reconstruct(photo, mask))
+
+
+def test_swap_and_colour_masks_and_random_styles(files) -> None:
+    folder, weights, _, mask = files
+    Image.fromarray(CELEBAMASK_HQ.colorize(mask)).save(folder / "mask_colour.png")
+    out = folder / "swap.png"
+    code = main.main(["render", "--weights", str(weights), "--mask", str(folder / "mask_colour.png"),
+                      "--style-image", str(folder / "photo.png"), "--style-mask", str(folder / "mask.png"),
+                      "--swap", f"hair={folder / 'other.png'}:{folder / 'mask.png'}", "--out", str(out)])
+    assert code == 0 and np.asarray(Image.open(out)).shape == (32, 32, 3)
+    code = main.main(["render", "--weights", str(weights), "--mask", str(folder / "mask.png"), "--seed", "5",
+                      "--out", str(folder / "random.png")])
+    assert code == 0
+
+
+def test_a_wrong_weights_file_exits_non_zero_naming_the_mismatch(files, capsys) -> None:
+    folder, _, _, _ = files
+    bad = folder / "latest_net_G.pth"
+    torch.save({"encs.encs.0.weight": torch.zeros(256, 16384)}, bad)
+    code = main.main(["render", "--weights", str(bad), "--mask", str(folder / "mask.png"),
+                      "--out", str(folder / "x.png")])
+    assert code != 0
+    assert "no style encoder" in capsys.readouterr().err
+    assert not (folder / "x.png").exists()
+
+
+def test_an_unknown_class_in_swap_is_reported(files, capsys) -> None:
+    folder, weights, _, _ = files
+    code = main.main(["render", "--weights", str(weights), "--mask", str(folder / "mask.png"),
+                      "--swap", f"beard={folder / 'other.png'}:{folder / 'mask.png'}", "--out", str(folder / "x.png")])
+    assert code == 2 and "unknown class 'beard'" in capsys.readouterr().err
+
+
+def test_main_py_runs_as_a_script(files) -> None:
+    folder, weights, _, _ = files
+    proc = subprocess.run([sys.executable, str(ROOT / "main.py"), "render", "--weights", str(weights),
+                           "--mask", str(folder / "mask.png"), "--out", str(folder / "s.png")],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "wrote" in proc.stdout
