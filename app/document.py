@@ -52,6 +52,7 @@ class PhotoContext:
     transform: Any = None  # ca2sis.align.AlignTransform; None when the whole image is the face
     face_index: int | None = None
     warnings: list[str] = field(default_factory=list)
+    pad: tuple[int, int] = (0, 0)  # whole-image faces: (left, top) padding that made the photo square
 
 
 class Document:

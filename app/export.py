@@ -82,9 +82,12 @@ def pasted_into_photo(doc: Document, result: np.ndarray, paste_back: Any) -> np.
     if doc.context is None:
         raise ValueError("this face has no original photo to paste into (it was opened from a mask or a project "
                          "without one)")
-    if doc.context.transform is None:  # the whole image was the face: the result is the photo
+    if doc.context.transform is None:  # the whole image (padded to a square) was the face
         h, w = doc.context.photo.shape[:2]
-        return np.asarray(Image.fromarray(result).resize((w, h), Image.Resampling.LANCZOS))
+        left, top = doc.context.pad
+        side = max(h + 2 * top, w + 2 * left, h, w)
+        square = np.asarray(Image.fromarray(result).resize((side, side), Image.Resampling.LANCZOS))
+        return square[top : top + h, left : left + w].copy()
     if paste_back is None:
         raise ValueError("pasting back needs the photo pipeline (ca2sis.align), which is not available")
     size = getattr(doc.context.transform, "size", None) or (doc.face.shape[0] if doc.face is not None else None)

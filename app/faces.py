@@ -1,9 +1,9 @@
 """Turning a photo file into an editable face (Qt-free; runs on the worker thread).
 
 With the photo pipeline installed this is :func:`ca2sis.portrait.open_portrait`: detect, choose a face,
-align to CelebA-HQ framing, parse. Without it, a face image that has a mask stored next to it still
-opens (a data set's ``images/`` + ``masks/``), and any other image opens as a whole-image face with an
-empty mask and a warning saying why.
+align to CelebA-HQ framing, parse. A face image that has its mask stored next to it (a data set's
+``images/`` + ``masks/``, or ``<name>_mask.png``) opens as that pair, already aligned and labelled.
+Without the pipeline, any other image opens as a whole-image face with an empty mask and a warning.
 """
 
 from __future__ import annotations
@@ -43,8 +43,7 @@ def open_face(
     progress: Progress | None = None,
 ) -> OpenedFace:
     path = Path(path)
-    name = path.stem
-    if services.open_portrait is not None:
+    if services.open_portrait is not None and sibling_mask(path) is None:
         try:
             p = services.open_portrait(
                 path, face_index=face_index, whole_image_if_no_face=whole_image, progress=progress
@@ -52,8 +51,9 @@ def open_face(
         except services.no_face_errors as exc:
             raise FaceNotFound(str(exc) or f"no face found in {path.name}") from exc
         warnings = list(getattr(p, "warnings", []) or [])
-        context = PhotoContext(p.photo, p.transform, p.face_index, warnings)
-        return OpenedFace(name, p.aligned, p.mask, context, list(p.faces or []), p.face_index, warnings)
+        pad = tuple(getattr(p, "pad", (0, 0)) or (0, 0))
+        context = PhotoContext(p.photo, p.transform, p.face_index, warnings, pad)
+        return OpenedFace(path.stem, p.aligned, p.mask, context, list(p.faces or []), p.face_index, warnings)
     return _open_without_pipeline(services, path, classes, progress)
 
 

@@ -81,6 +81,7 @@ def to_bytes(doc: Document) -> bytes:
             "transform": _transform_to_json(doc.context.transform),
             "face_index": doc.context.face_index,
             "warnings": list(doc.context.warnings),
+            "pad": list(doc.context.pad),
         }
     buf = io.BytesIO()
     # PNGs are already compressed: store them, compress only the JSON.
@@ -210,7 +211,8 @@ def from_bytes(data: bytes, classes: ClassTable = CELEBAMASK_HQ) -> Document:
                 photo = _read_png(zf, "photo.png", "RGB")
                 ctx = meta["context"]
                 transform = _restore_transform(ctx.get("transform"))
-                doc.context = PhotoContext(photo, transform, ctx.get("face_index"), list(ctx.get("warnings", [])))
+                doc.context = PhotoContext(photo, transform, ctx.get("face_index"), list(ctx.get("warnings", [])),
+                                           tuple(ctx.get("pad", (0, 0))))
         except ProjectError:
             raise
         except (KeyError, TypeError, ValueError) as exc:

@@ -9,12 +9,15 @@ Rules, so that painting never waits for the model:
 * unchanged work is not repeated: a submission whose key equals the channel's previous one is ignored
   (unless forced);
 * errors come back as data (:attr:`JobResult.error`) instead of exceptions;
-* results reach the GUI thread through the :attr:`Worker.finished` signal.
+* results reach the GUI thread through the :attr:`Worker.finished` signal. The worker thread only puts
+  them in a queue, which a GUI-thread timer drains while jobs are in flight: no Qt object is touched
+  from the worker thread.
 """
 
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 import traceback
@@ -23,7 +26,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
 
 log = logging.getLogger(__name__)
 
@@ -64,93 +67,35 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-class Worker(QObject):
-    finished = Signal(object)  # JobResult, current results only
-    busy_changed = Signal(bool)
-    _done = Signal(object)  # worker thread → GUI thread
-    _busy = Signal(bool)
+class _JobQueue:
+    """The state shared with the worker thread: a plain Python object, so that the thread never
+    touches a Qt wrapper (PySide objects are not safe to mutate from a non-Qt thread)."""
 
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._cond = threading.Condition()
-        self._pending: OrderedDict[str, _Job] = OrderedDict()
-        self._latest: dict[str, int] = {}
-        self._last_key: dict[str, Hashable] = {}
-        self._stamp = 0
-        self._running: _Job | None = None
-        self._undelivered = 0
-        self._stop = False
-        self.dropped = 0  # stale results discarded (for tests and the log)
+    def __init__(self) -> None:
+        self.cond = threading.Condition()
+        self.pending: OrderedDict[str, _Job] = OrderedDict()
+        self.latest: dict[str, int] = {}
+        self.last_key: dict[str, Hashable] = {}
+        self.stamp = 0
+        self.running: _Job | None = None
+        self.undelivered = 0
+        self.stop = False
         self.runs = 0
-        self._done.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
-        self._busy.connect(self.busy_changed, Qt.ConnectionType.QueuedConnection)
-        self._thread = threading.Thread(target=self._loop, name="ca2sis-worker", daemon=True)
-        self._thread.start()
+        self.results: queue.SimpleQueue[JobResult] = queue.SimpleQueue()
 
-    def submit(self, key: Hashable, fn: Callable[[], Any], channel: str = "render", force: bool = False) -> int | None:
-        """Queue ``fn`` on ``channel``; returns its stamp, or None when skipped as unchanged."""
-        with self._cond:
-            if not force and channel in self._last_key and self._last_key[channel] == key:
-                return None
-            self._stamp += 1
-            self._latest[channel] = self._stamp
-            self._last_key[channel] = key
-            self._pending.pop(channel, None)  # the superseded job is dropped unrun
-            self._pending[channel] = _Job(channel, key, fn, self._stamp)
-            self._cond.notify_all()
-            return self._stamp
-
-    def cancel(self, channel: str) -> None:
-        """Forget the channel's pending job and make any running one stale."""
-        with self._cond:
-            self._pending.pop(channel, None)
-            self._stamp += 1
-            self._latest[channel] = self._stamp
-            self._last_key.pop(channel, None)
-
-    def forget(self, channel: str = "render") -> None:
-        """Let the next submission run even if unchanged (e.g. after the model changed)."""
-        with self._cond:
-            self._last_key.pop(channel, None)
-
-    @property
     def busy(self) -> bool:
-        with self._cond:
-            return self._running is not None or bool(self._pending)
+        with self.cond:
+            return self.running is not None or bool(self.pending)
 
-    def wait_until_idle(self, timeout: float = 30.0) -> bool:
-        """Block until nothing is pending or running, then deliver the results (tests, screenshots)."""
-        deadline = time.monotonic() + timeout
+    def loop(self) -> None:
         while True:
-            with self._cond:
-                idle = self._running is None and not self._pending
-                if not idle:
-                    self._cond.wait(timeout=0.02)
-            QCoreApplication.processEvents()
-            with self._cond:
-                if self._running is None and not self._pending and self._undelivered == 0:
-                    return True
-            if time.monotonic() > deadline:
-                return False
-
-    def shutdown(self, timeout: float = 5.0) -> None:
-        with self._cond:
-            self._stop = True
-            self._pending.clear()
-            self._cond.notify_all()
-        self._thread.join(timeout)
-
-    # ---- worker thread ----------------------------------------------------------------------------
-    def _loop(self) -> None:
-        while True:
-            with self._cond:
-                while not self._pending and not self._stop:
-                    self._cond.wait()
-                if self._stop:
+            with self.cond:
+                while not self.pending and not self.stop:
+                    self.cond.wait()
+                if self.stop:
                     return
-                _, job = self._pending.popitem(last=False)  # oldest channel first: fair between channels
-                self._running = job
-            self._busy.emit(True)
+                _, job = self.pending.popitem(last=False)  # oldest channel first: fair between channels
+                self.running = job
             start = time.perf_counter()
             try:
                 result = JobResult(job.channel, job.key, job.stamp, value=job.fn())
@@ -158,25 +103,116 @@ class Worker(QObject):
                 log.debug("job on %s failed:\n%s", job.channel, traceback.format_exc())
                 result = JobResult(job.channel, job.key, job.stamp, error=_describe(exc), exception=exc)
             result.seconds = time.perf_counter() - start
-            with self._cond:
+            with self.cond:
                 self.runs += 1
-                self._running = None
-                self._undelivered += 1
-                if result.error is not None and self._last_key.get(job.channel) == job.key:
-                    self._last_key.pop(job.channel, None)  # a failed job may be retried unchanged
-                self._cond.notify_all()
-            self._done.emit(result)
-            if not self.busy:
-                self._busy.emit(False)
+                self.running = None
+                self.undelivered += 1
+                if result.error is not None and self.last_key.get(job.channel) == job.key:
+                    self.last_key.pop(job.channel, None)  # a failed job may be retried unchanged
+                self.results.put(result)
+                self.cond.notify_all()
+
+
+class Worker(QObject):
+    finished = Signal(object)  # JobResult, current results only
+    busy_changed = Signal(bool)
+    POLL_MS = 10
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._q = _JobQueue()
+        self.dropped = 0  # stale results discarded (for tests and the log)
+        self._was_busy = False
+        self._poll = QTimer(self, interval=self.POLL_MS)
+        self._poll.timeout.connect(self._drain)
+        self._thread = threading.Thread(target=self._q.loop, name="ca2sis-worker", daemon=True)
+        self._thread.start()
+
+    @property
+    def runs(self) -> int:
+        return self._q.runs
+
+    def submit(self, key: Hashable, fn: Callable[[], Any], channel: str = "render", force: bool = False) -> int | None:
+        """Queue ``fn`` on ``channel``; returns its stamp, or None when skipped as unchanged."""
+        q = self._q
+        with q.cond:
+            if not force and channel in q.last_key and q.last_key[channel] == key:
+                return None
+            q.stamp += 1
+            q.latest[channel] = q.stamp
+            q.last_key[channel] = key
+            q.pending.pop(channel, None)  # the superseded job is dropped unrun
+            q.pending[channel] = _Job(channel, key, fn, q.stamp)
+            stamp = q.stamp
+            q.cond.notify_all()
+        if not self._poll.isActive():
+            self._poll.start()
+        return stamp
+
+    def cancel(self, channel: str) -> None:
+        """Forget the channel's pending job and make any running one stale."""
+        q = self._q
+        with q.cond:
+            q.pending.pop(channel, None)
+            q.stamp += 1
+            q.latest[channel] = q.stamp
+            q.last_key.pop(channel, None)
+
+    def forget(self, channel: str = "render") -> None:
+        """Let the next submission run even if unchanged (e.g. after the model changed)."""
+        with self._q.cond:
+            self._q.last_key.pop(channel, None)
+
+    @property
+    def busy(self) -> bool:
+        return self._q.busy()
+
+    def wait_until_idle(self, timeout: float = 30.0) -> bool:
+        """Block until nothing is pending or running, then deliver the results (tests, screenshots)."""
+        q = self._q
+        deadline = time.monotonic() + timeout
+        while True:
+            with q.cond:
+                if q.running is not None or q.pending:
+                    q.cond.wait(timeout=0.02)
+            QCoreApplication.processEvents()
+            with q.cond:
+                if q.running is None and not q.pending and q.undelivered == 0:
+                    return True
+            if time.monotonic() > deadline:
+                return False
+
+    def shutdown(self, timeout: float = 5.0) -> None:
+        q = self._q
+        with q.cond:
+            q.stop = True
+            q.pending.clear()
+            q.cond.notify_all()
+        self._poll.stop()
+        self._thread.join(timeout)
 
     # ---- GUI thread -------------------------------------------------------------------------------
-    @Slot(object)
-    def _deliver(self, result: JobResult) -> None:
-        with self._cond:
-            self._undelivered -= 1
-            stale = result.stamp != self._latest.get(result.channel)
-        if stale:
-            self.dropped += 1
-            log.debug("dropped stale result %d on %s", result.stamp, result.channel)
-            return
-        self.finished.emit(result)
+    def _drain(self) -> None:
+        q = self._q
+        busy = q.busy()
+        if busy != self._was_busy:
+            self._was_busy = busy
+            self.busy_changed.emit(busy)
+        while True:
+            try:
+                result = q.results.get_nowait()
+            except queue.Empty:
+                break
+            with q.cond:
+                q.undelivered -= 1
+                stale = result.stamp != q.latest.get(result.channel)
+            if stale:
+                self.dropped += 1
+                log.debug("dropped stale result %d on %s", result.stamp, result.channel)
+            else:
+                self.finished.emit(result)
+        if not busy and q.results.empty():
+            self._poll.stop()
+            if self._was_busy:
+                self._was_busy = False
+                self.busy_changed.emit(False)

@@ -1,0 +1,79 @@
+"""The inference worker: newest request wins, stale results are dropped, errors come back as data."""
+
+import threading
+import time
+
+import pytest
+
+from app.worker import Worker
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def worker(qapp):
+    w = Worker()
+    yield w
+    w.shutdown()
+
+
+def test_stale_results_are_dropped_and_superseded_requests_never_run(worker):
+    started = threading.Event()
+    ran, delivered = [], []
+    worker.finished.connect(lambda r: delivered.append(r.value))
+
+    def job(name, delay=0.0):
+        def fn():
+            ran.append(name)
+            started.set()
+            time.sleep(delay)
+            return name
+        return fn
+
+    worker.submit("A", job("A", 0.3))
+    assert started.wait(2)  # A is running now
+    worker.submit("B", job("B"))  # pending…
+    worker.submit("C", job("C"))  # …and replaced by C before it ever runs
+    assert worker.wait_until_idle(5)
+    assert ran == ["A", "C"]
+    assert delivered == ["C"]  # A finished after C was asked for: stale
+    assert worker.dropped == 1
+
+
+def test_an_unchanged_request_is_not_run_again(worker):
+    calls = []
+    assert worker.submit("same", lambda: calls.append(1)) is not None
+    worker.wait_until_idle(5)
+    assert worker.submit("same", lambda: calls.append(1)) is None
+    worker.wait_until_idle(5)
+    assert calls == [1]
+    assert worker.submit("same", lambda: calls.append(1), force=True) is not None
+    worker.wait_until_idle(5)
+    assert calls == [1, 1]
+
+
+def test_errors_come_back_as_data(worker):
+    results = []
+    worker.finished.connect(results.append)
+
+    def broken():
+        raise ValueError("the mask is empty")
+
+    worker.submit("x", broken)
+    worker.wait_until_idle(5)
+    assert len(results) == 1 and not results[0].ok
+    assert results[0].error == "the mask is empty" and isinstance(results[0].exception, ValueError)
+    # a failed request may be retried without forcing
+    assert worker.submit("x", lambda: 1) is not None
+
+
+def test_channels_do_not_replace_each_other(worker):
+    results = []
+    worker.finished.connect(lambda r: results.append((r.channel, r.value)))
+    gate = threading.Event()
+    worker.submit("slow", lambda: gate.wait(2) and "slow", channel="render")
+    worker.submit("batch", lambda: "batch", channel="batch")
+    worker.submit("r2", lambda: "r2", channel="render")
+    gate.set()
+    worker.wait_until_idle(5)
+    assert ("batch", "batch") in results and ("render", "r2") in results and ("render", "slow") not in results
