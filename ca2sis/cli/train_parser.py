@@ -22,6 +22,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-bf16", action="store_true", help="train in float32 instead of bf16 autocast")
     p.add_argument("--limit", type=int, default=0, help="use only N training pairs (quick checks)")
     p.add_argument("--export", default="", help="also write the best weights here, e.g. models/parser/x.safetensors")
+    p.add_argument("--time-budget", type=float, default=0.0, metavar="MIN",
+                   help="train for this many minutes (schedule follows time; --epochs is then a maximum)")
     p.add_argument("--restart", action="store_true", help="ignore a checkpoint in --out and start over")
     p.add_argument("--seed", type=int, default=0)
 
@@ -33,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     cfg = TrainConfig(
         data=args.data, out=args.out, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
         num_val=args.num_val, eval_every=args.eval_every, threads=args.threads, bf16=not args.no_bf16,
-        limit=args.limit, export=args.export, seed=args.seed,
+        limit=args.limit, export=args.export, seed=args.seed, time_budget_min=args.time_budget,
         net=replace(ParserNetConfig(), input_size=args.input_size),
     )
     best = train(cfg, resume=not args.restart)

@@ -47,6 +47,9 @@ class TrainConfig:
     seed: int = 0
     limit: int = 0  # use only this many training pairs (smoke tests); 0 = all
     export: str = ""  # also copy the best weights here (e.g. models/parser/...safetensors)
+    # Minutes of training: when set, the learning-rate schedule follows elapsed time instead of steps
+    # and training ends when the time is up, so a run on a busy shared CPU still anneals fully.
+    time_budget_min: float = 0.0
     net: ParserNetConfig = field(default_factory=ParserNetConfig)
 
 
@@ -91,11 +94,11 @@ def evaluate(net: FaceParserNet, cache: PairCache, batch: int = 8) -> ConfusionM
     return cm
 
 
-def _lr_at(step: int, total: int, warmup: int, base: float) -> float:
+def _lr_at(step: int, warmup: int, progress: float, base: float) -> float:
+    """Linear warm-up over ``warmup`` steps, then cosine decay over ``progress`` in [0, 1]."""
     if step < warmup:
         return base * (step + 1) / warmup
-    t = (step - warmup) / max(1, total - warmup)
-    return base * 0.5 * (1 + math.cos(math.pi * min(1.0, t)))
+    return base * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
 
 
 def _save_checkpoint(path: Path, state: dict) -> None:
@@ -129,7 +132,7 @@ def train(cfg: TrainConfig, resume: bool = True) -> dict:
     weights = class_weights(train_set.masks, cfg.net.num_classes)
     steps_per_epoch = max(1, len(train_set) // cfg.batch_size)
     total_steps = steps_per_epoch * cfg.epochs
-    start_epoch, best = 0, {"miou": -1.0}
+    start_epoch, best, elapsed = 0, {"miou": -1.0}, 0.0
     ckpt_path = out / "last.pt"
     if resume and ckpt_path.is_file():
         state = torch.load(ckpt_path, map_location="cpu", weights_only=True)
@@ -137,13 +140,22 @@ def train(cfg: TrainConfig, resume: bool = True) -> dict:
         opt.load_state_dict(state["opt"])
         start_epoch = int(state["epoch"])
         best = json.loads(state["best"])
+        elapsed = float(state.get("elapsed", 0.0))
         rng = np.random.default_rng([cfg.seed, start_epoch])
         log.info("resumed from %s at epoch %d (best mIoU so far %.4f)", ckpt_path, start_epoch, best["miou"])
 
     aug = AugmentConfig(out_size=cfg.net.input_size)
     probs = train_set.sampling_weights()
     history = out / "history.jsonl"
+    budget = cfg.time_budget_min * 60.0
+    run_start = time.time() - elapsed
+
+    def progress(step: int) -> float:
+        return (time.time() - run_start) / budget if budget else step / total_steps
+
     for epoch in range(start_epoch, cfg.epochs):
+        if budget and progress(0) >= 1.0:
+            break
         net.train()
         t0 = time.time()
         losses = []
@@ -151,7 +163,7 @@ def train(cfg: TrainConfig, resume: bool = True) -> dict:
         for it in bar:
             step = epoch * steps_per_epoch + it
             for g in opt.param_groups:
-                g["lr"] = _lr_at(step, total_steps, steps_per_epoch, cfg.lr)
+                g["lr"] = _lr_at(step, steps_per_epoch, progress(step), cfg.lr)
             idx = rng.choice(len(train_set), size=cfg.batch_size, p=probs)
             imgs, labs = augmented_batch(train_set, idx, aug, rng)
             x = normalise(torch.from_numpy(imgs)).contiguous(memory_format=torch.channels_last)
@@ -167,7 +179,8 @@ def train(cfg: TrainConfig, resume: bool = True) -> dict:
             bar.set_postfix(loss=f"{np.mean(losses[-20:]):.3f}")
         record = {"epoch": epoch + 1, "loss": float(np.mean(losses)), "lr": opt.param_groups[0]["lr"],
                   "seconds": round(time.time() - t0, 1)}
-        if (epoch + 1) % cfg.eval_every == 0 or epoch + 1 == cfg.epochs:
+        last = epoch + 1 == cfg.epochs or (budget and progress(0) >= 1.0)
+        if (epoch + 1) % cfg.eval_every == 0 or last:
             cm = evaluate(net, val_set)
             record.update(miou=cm.miou(), pixel_acc=cm.pixel_accuracy())
             if cm.miou() > best["miou"]:
@@ -184,5 +197,5 @@ def train(cfg: TrainConfig, resume: bool = True) -> dict:
         with history.open("a") as f:
             f.write(json.dumps(record) + "\n")
         _save_checkpoint(ckpt_path, {"net": net.state_dict(), "opt": opt.state_dict(), "epoch": epoch + 1,
-                                     "best": json.dumps(best)})
+                                     "best": json.dumps(best), "elapsed": time.time() - run_start})
     return best
