@@ -1,0 +1,1 @@
+"""Image-synthesis metrics: FID, segmentation agreement of generated images, reconstruction quality."""
