@@ -1,0 +1,106 @@
+"""Training the bundled parser: data split, augmentation, a short run, resume, export."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from ca2sis.parsing.dataset import AugmentConfig, augment, list_pairs, split_names
+from ca2sis.parsing.network import FaceParserNet, load_parser_net
+from ca2sis.parsing.training import TrainConfig, train
+
+from .helpers import TINY
+
+
+def make_pairs(root: Path, n: int = 10, size: int = 48) -> Path:
+    (root / "images").mkdir(parents=True)
+    (root / "masks").mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(n):
+        mask = np.zeros((size, size), np.uint8)
+        mask[8:40, 8:40] = 1
+        mask[16:20, 28:34] = 4  # l_eye on the image's right
+        mask[16:20, 14:20] = 5
+        rgb = (rng.integers(0, 60, (size, size, 3)) + mask[..., None] * 40).astype(np.uint8)
+        Image.fromarray(rgb).save(root / "images" / f"face{i:02d}.jpg")
+        Image.fromarray(mask, "L").save(root / "masks" / f"face{i:02d}.png")
+    (root / "images" / "no_mask.jpg").write_bytes((root / "images" / "face00.jpg").read_bytes())
+    return root
+
+
+def test_pairs_need_both_files(tmp_path):
+    root = make_pairs(tmp_path / "d", n=3)
+    assert [n for n, _, _ in list_pairs(root)] == ["face00", "face01", "face02"]
+    with pytest.raises(FileNotFoundError, match="images/ and masks/"):
+        list_pairs(tmp_path)
+
+
+def test_validation_split_is_fixed_by_name():
+    names = [f"n{i}" for i in range(50)]
+    train_a, val_a = split_names(names, 10)
+    train_b, val_b = split_names(list(reversed(names)), 10)
+    assert sorted(val_a) == sorted(val_b) and len(val_a) == 10 and not set(val_a) & set(train_a)
+    # Adding pairs never moves an existing name across the split... unless it is displaced by rank.
+    _, val_more = split_names(names + [f"m{i}" for i in range(5)], 10)
+    assert len(set(val_more) & set(val_a)) >= 5
+
+
+def test_flip_swaps_left_and_right_classes():
+    mask = np.zeros((64, 64), np.uint8)
+    mask[20:30, 40:50] = 4  # l_eye on the image's right
+    rgb = np.zeros((64, 64, 3), np.uint8)
+    cfg = AugmentConfig(out_size=64, scale=(1, 1), rotate_deg=0, shift=0, flip=1.0, label_stride=1)
+    _, lab = augment(rgb, mask, cfg, np.random.default_rng(0))
+    assert (lab == 5).sum() > 0 and (lab == 4).sum() == 0
+    assert np.nonzero(lab == 5)[1].mean() < 32  # the mirrored eye is the subject's right: image left
+
+
+def test_augmented_labels_match_the_coarser_output_grid():
+    mask = np.zeros((64, 64), np.uint8)
+    mask[:, 32:] = 1
+    cfg = AugmentConfig(out_size=64, scale=(1, 1), rotate_deg=0, shift=0, flip=0, label_stride=2)
+    img, lab = augment(np.zeros((64, 64, 3), np.uint8), mask, cfg, np.random.default_rng(0))
+    assert img.shape == (64, 64, 3) and img.dtype == np.float32 and lab.shape == (32, 32)
+    assert (lab[:, :16] == 0).all() and (lab[:, 16:] == 1).all()
+
+
+def test_short_run_writes_checkpoint_and_weights_and_resumes(tmp_path):
+    data = make_pairs(tmp_path / "data")
+    cfg = TrainConfig(data=str(data), out=str(tmp_path / "run"), epochs=1, batch_size=4, num_val=3,
+                      eval_every=1, cache_size=48, bf16=False, net=TINY,
+                      export=str(tmp_path / "models" / "parser.safetensors"))
+    best = train(cfg)
+    run = tmp_path / "run"
+    assert (run / "last.pt").is_file() and (run / "best.safetensors").is_file()
+    assert 0.0 <= best["miou"] <= 1.0 and set(best["iou"]) >= {"skin", "l_eye"}
+    net, meta = load_parser_net(tmp_path / "models" / "parser.safetensors")
+    assert isinstance(net, FaceParserNet) and net.config == TINY and meta["num_val"] == "3"
+    split = json.loads((run / "split.json").read_text())
+    assert len(split["val"]) == 3 and len(split["train"]) == 7
+
+    cfg.epochs = 2  # resume: only the second epoch runs
+    train(cfg)
+    history = [json.loads(line) for line in (run / "history.jsonl").read_text().splitlines()]
+    assert [h["epoch"] for h in history] == [1, 2]
+
+
+def test_time_budget_ends_training(tmp_path):
+    data = make_pairs(tmp_path / "data", n=6)
+    cfg = TrainConfig(data=str(data), out=str(tmp_path / "run"), epochs=50, batch_size=2, num_val=2,
+                      eval_every=10, cache_size=48, bf16=False, net=TINY, time_budget_min=1e-4)
+    train(cfg)
+    history = (tmp_path / "run" / "history.jsonl").read_text().splitlines()
+    assert len(history) == 1 and "miou" in history[0]  # stopped after one epoch, and evaluated
+
+
+def test_cli_trains_through_main(tmp_path):
+    import main
+
+    data = make_pairs(tmp_path / "data", n=6)
+    rc = main.main(["train", "parser", "--data", str(data), "--out", str(tmp_path / "run"), "--epochs", "1",
+                    "--batch-size", "2", "--num-val", "2", "--input-size", "32", "--no-bf16"])
+    assert rc == 0 and (tmp_path / "run" / "best.safetensors").is_file()
