@@ -1,0 +1,117 @@
+"""``python main.py models``: what model weights are installed, what is missing and how to get it.
+
+    python main.py models                       # list installed and missing models, with download steps
+    python main.py models add latest_net_G.pth  # register the authors' checkpoint (it becomes the default)
+    python main.py models verify [NAME ...]     # check SHA-256 checksums against the manifests
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    sub = p.add_subparsers(dest="action", metavar="ACTION")
+    sub.add_parser("list", help="list installed and missing models (the default)")
+    add = sub.add_parser("add", help="register a generator checkpoint (the authors' latest_net_G.pth or ours)")
+    add.add_argument("path", type=Path, metavar="PATH")
+    add.add_argument("--name", help="name to register it under (default: ca2sis-celebamask-256 for the "
+                                    "authors' file, else the file's stem)")
+    default = add.add_mutually_exclusive_group()
+    default.add_argument("--default", dest="make_default", action="store_true", default=None,
+                         help="make it the default model (automatic for the authors' checkpoint)")
+    default.add_argument("--no-default", dest="make_default", action="store_false",
+                         help="register without making it the default")
+    verify = sub.add_parser("verify", help="check installed models' SHA-256 against the manifests")
+    verify.add_argument("names", nargs="*", metavar="NAME", help="models to check (default: all installed)")
+
+
+def _size(path: Path) -> str:
+    return f"{path.stat().st_size / 2**20:.1f} MB"
+
+
+def _list() -> int:
+    from ca2sis import weights
+    from ca2sis.paths import BUNDLED_MODELS, user_models_dir
+
+    models = weights.list_models()
+    default = weights.default_model()
+    print(f"bundled models: {BUNDLED_MODELS}")
+    print(f"your models:    {user_models_dir()}  (set CA2SIS_MODELS to move it)")
+    print(f"default synthesis model: {default if default else 'none installed'}\n")
+    missing = []
+    for kind in weights.KINDS:
+        group = [m for m in models if m.entry.kind == kind]
+        if not group:
+            continue
+        print(f"{kind}:")
+        for m in group:
+            e = m.entry
+            size = f"{e.resolution}²" if e.resolution else ""
+            mark = "installed" if m.installed else "MISSING"
+            star = " *default*" if default is not None and m.installed and m.path == default else ""
+            print(f"  {e.name:<24} {mark:<9} {size:<5} {(_size(m.path) if m.installed else ''):>9}{star}")
+            if e.description:
+                print(f"      {e.description}")
+            if not m.installed:
+                missing.append(m)
+        print()
+    if missing:
+        print("To add what is missing:")
+        for m in missing:
+            print(f"  {m.entry.name}: {weights.how_to_get(m.entry)}")
+            if m.entry.url and m.entry.instructions:
+                print(f"      URL: {m.entry.url}")
+            print(f"      goes to: {m.path}")
+    return 0
+
+
+def _add(args: argparse.Namespace) -> int:
+    from ca2sis import weights
+
+    try:
+        entry = weights.register_model(args.path, name=args.name, make_default=args.make_default)
+    except weights.ModelError as exc:
+        print(f"models add: {exc}", file=sys.stderr)
+        return 2
+    path = weights.model_path(entry.name)
+    is_default = weights.default_model() == path
+    print(f"registered {entry.name!r}: {entry.preset}, {entry.resolution}², {entry.classes} classes, "
+          f"sha256 {entry.sha256[:16]}… → {path}{' (now the default)' if is_default else ''}")
+    return 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from ca2sis import weights
+
+    try:
+        names = args.names or [m.entry.name for m in weights.list_models() if m.installed]
+    except weights.ModelError as exc:
+        print(f"models verify: {exc}", file=sys.stderr)
+        return 2
+    failed = 0
+    for name in names:
+        try:
+            entry = weights.catalog().get(name).entry
+            path = weights.verify(name)
+        except weights.ModelError as exc:
+            print(f"FAIL {name}: {exc}")
+            failed += 1
+            continue
+        print(f"ok   {name}: {path}" + ("" if entry.sha256 else " (no checksum recorded)"))
+    if not names:
+        print("no installed models to verify")
+    return 1 if failed else 0
+
+
+def run(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+    action = getattr(args, "action", None) or "list"
+    if action == "add":
+        return _add(args)
+    if action == "verify":
+        return _verify(args)
+    return _list()
