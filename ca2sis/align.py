@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+import ca2sis.photo  # noqa: F401  (first cv2 import: drops its Qt plugin path, see there)
+
 # Where the five points sit in a 512² CelebA-HQ crop. Measured on the 900 CelebAMask-HQ mini masks
 # (aligned 512² crops): medians over the 865 faces that show both eyes, the nose and the mouth, of
 # each eye region's centroid (eyes ordered by x), the centroid of the lowest quarter of the nose

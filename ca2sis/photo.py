@@ -18,6 +18,25 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from ca2sis.classes import CELEBAMASK_HQ, ClassTable
 
+
+def _import_cv2_without_its_qt() -> None:
+    """Import OpenCV, then undo the Qt plugin/font paths its pip wheel sets on Linux.
+
+    opencv-python points ``QT_QPA_PLATFORM_PLUGIN_PATH`` at its own ``libqxcb.so``, built against
+    another Qt; PySide6 would then load that plugin and may refuse to start. Only paths into cv2's
+    own folder are removed, so a path the user set is kept.
+    """
+    import cv2
+
+    cv2_dir = os.path.dirname(os.path.abspath(cv2.__file__))
+    for key in ("QT_QPA_PLATFORM_PLUGIN_PATH", "QT_QPA_FONTDIR"):
+        value = os.environ.get(key)
+        if value and os.path.abspath(value).startswith(cv2_dir):
+            del os.environ[key]
+
+
+_import_cv2_without_its_qt()
+
 # Above this many pixels a photo is reduced while decoding (JPEG draft mode, so the full-size
 # bitmap never exists in memory). 8000×6000 still loads at full size.
 MAX_PIXELS = 50_000_000

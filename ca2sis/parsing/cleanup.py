@@ -10,6 +10,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+import ca2sis.photo  # noqa: F401  (first cv2 import: drops its Qt plugin path, see there)
 from ca2sis.classes import CELEBAMASK_HQ, ClassTable
 
 # Parts a face has exactly one of: everything but their largest region is re-assigned.
