@@ -1,0 +1,272 @@
+"""Inference speed of the (CA)²-SIS editor against a naive path of the same model, measured in one run.
+
+    python bench/inference.py [--preset celebamask-256] [--weights FILE] [--repeats 3] [--json out.json]
+
+Three ways to run the same weights, each in its own process (so peak memory is its own):
+  naive   fp32, attention materialised as softmax(QKᵀ)V, nothing cached: every edit re-runs the
+          style encoder, the mask embedder and the generator (what a straightforward port does);
+  fp32    the editor in fp32: fused attention kernels, per-token chunking, cached encodings;
+  auto    the editor with its default precision (bf16 where the CPU multiplies bf16 natively).
+For each: the first full reconstruction (cold caches) and one cached edit (a style slider move:
+generator only). Ratios are against the naive path measured in this run. Also the model's FLOPs per
+image and the reduced-precision error against fp32.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+SHARED_FIXTURE = ROOT.parent / "shared" / "design" / "official-fixture"
+
+
+def machine() -> dict:
+    import torch
+
+    info = {"python": platform.python_version(), "torch": torch.__version__, "cpu_threads": torch.get_num_threads(),
+            "cpu": platform.processor() or platform.machine()}
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                info["cpu"] = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    info["cores"] = os.cpu_count()
+    if torch.cuda.is_available():
+        info["gpu"] = torch.cuda.get_device_name(0)
+    return info
+
+
+def inputs(resolution: int):
+    """A real portrait and mask when the shared fixture is present, else a synthetic face layout."""
+    import numpy as np
+    from PIL import Image
+
+    if SHARED_FIXTURE.exists():
+        image = np.asarray(Image.open(SHARED_FIXTURE / "input-image.png").convert("RGB"))
+        mask = np.asarray(Image.open(SHARED_FIXTURE / "input-mask.png"))
+        return image, mask, "official fixture portrait"
+    sys.path.insert(0, str(ROOT / "tests"))
+    from model.conftest import face_like_mask, photo_like
+
+    return photo_like(resolution), face_like_mask(resolution), "synthetic layout"
+
+
+def build_model(preset_name: str, weights: str | None):
+    import torch
+
+    from ca2sis.checkpoint import load_model
+    from ca2sis.config import preset
+    from ca2sis.model import CA2SIS
+
+    if weights:
+        return load_model(weights)[0]
+    model = CA2SIS(preset(preset_name))
+    # Random weights with every layer active (fresh models have zeroed output convolutions, which
+    # would hide reduced-precision error); same recipe as the official numerical fixture.
+    gen = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(torch.randn(p.shape, generator=gen) * 0.1)
+    return model
+
+
+def timed(fn, repeats: int) -> tuple[float, list[float]]:
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times), times
+
+
+def worker(args: argparse.Namespace) -> dict:
+    """One configuration, in this process; prints a JSON record."""
+    import numpy as np
+    import torch
+
+    from ca2sis.editor import Editor
+    from ca2sis.requests import RenderRequest, StyleSource
+    from ca2sis.tensors import image_to_tensor, one_hot, tensor_to_image
+
+    model = build_model(args.preset, args.weights)
+    image, mask, source = inputs(model.config.resolution)
+    device = args.device
+    record: dict = {"mode": args.worker, "inputs": source}
+    if args.worker == "naive":
+        model = model.to(device).eval().requires_grad_(False)
+        model.set_materialised_attention(True)
+        for block in model.generator.stages:
+            block.attn.block.token_chunk = 0
+        x = image_to_tensor(image).to(device)
+        onehot = one_hot(torch.from_numpy(mask.astype(np.int64))[None], model.config.num_classes).to(device)
+
+        def full():
+            with torch.no_grad():
+                out = model.generate(model.embed_mask(onehot), model.encode_style(x, onehot)).image
+            if device.startswith("cuda"):
+                torch.cuda.synchronize()
+            return out
+
+        first = time.perf_counter()
+        out = full()
+        record["first_full_s"] = time.perf_counter() - first
+        record["full_s"], record["full_runs"] = timed(full, args.repeats)
+        record["edit_s"], record["edit_runs"] = record["full_s"], record["full_runs"]  # no cache: an edit is a full pass
+        record["precision"] = "fp32"
+        image_out = tensor_to_image(out)
+    else:
+        editor = Editor(model, device=device, precision="fp32" if args.worker == "fp32" else args.precision)
+        record["precision"] = editor.precision
+        face_key, mask_key = editor.add_face(image, mask), editor.add_mask(mask)
+        ref_key = editor.add_face(image[:, ::-1].copy(), mask[:, ::-1].copy())
+
+        def sync():
+            if device.startswith("cuda"):
+                torch.cuda.synchronize()
+
+        def full():
+            editor._styles.clear()
+            editor._shapes.clear()
+            result = editor.render(RenderRequest.build(mask_key, face_key))
+            sync()
+            return result
+
+        first = time.perf_counter()
+        out = full()
+        record["first_full_s"] = time.perf_counter() - first
+        record["full_s"], record["full_runs"] = timed(full, args.repeats)
+        editor.render(RenderRequest.build(mask_key, face_key, {13: StyleSource("reference", ref_key, 0.5)}))
+        alphas = iter(np.linspace(0.1, 0.9, args.repeats))
+
+        def edit():
+            req = RenderRequest.build(mask_key, face_key, {13: StyleSource("reference", ref_key, float(next(alphas)))})
+            editor.render(req)
+            sync()
+
+        record["edit_s"], record["edit_runs"] = timed(edit, args.repeats)
+        image_out = out.image
+    np.save(args.out_image, image_out)
+    if device.startswith("cuda"):
+        record["peak_memory_mb"] = torch.cuda.max_memory_allocated() / 2**20
+    else:
+        record["peak_memory_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return record
+
+
+def flops(preset_name: str) -> dict:
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from ca2sis.config import preset
+    from ca2sis.model import CA2SIS
+    from ca2sis.tensors import one_hot
+
+    config = preset(preset_name)
+    model = CA2SIS(config).eval()
+    r = config.resolution
+    onehot = one_hot(torch.randint(0, config.num_classes, (1, r, r)), config.num_classes)
+    image = torch.randn(1, 3, r, r)
+    with torch.no_grad():
+        shapes, styles = model.embed_mask(onehot), model.encode_style(image, onehot)
+        counts = {}
+        for name, fn in [("generator", lambda: model.generate(shapes, styles)),
+                         ("style_encoder", lambda: model.encode_style(image, onehot)),
+                         ("mask_embedder", lambda: model.embed_mask(onehot))]:
+            counter = FlopCounterMode(display=False)
+            with counter:
+                fn()
+            counts[name] = counter.get_total_flops() / 1e9
+    params = sum(p.numel() for p in model.parameters()) / 1e6
+    return {"gflop_per_image": counts, "params_m": params}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--preset", default="celebamask-256")
+    parser.add_argument("--weights", help="real weights of that preset (default: random weights)")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--precision", default="auto", help="precision of the 'auto' configuration")
+    parser.add_argument("--devices", default="auto", help="comma list: cpu,cuda (auto: cpu, plus cuda when present)")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--worker", choices=["naive", "fp32", "auto"], help=argparse.SUPPRESS)
+    parser.add_argument("--device", default="cpu", help=argparse.SUPPRESS)
+    parser.add_argument("--out-image", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        print(json.dumps(worker(args)))
+        return 0
+
+    import numpy as np
+    import torch
+
+    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else []) if args.devices == "auto" else args.devices.split(",")
+    report = {"preset": args.preset, "machine": machine(), "flops": flops(args.preset), "runs": {}}
+    tmp = Path(os.environ.get("TMPDIR", "/tmp"))
+    for device in devices:
+        rows = {}
+        for mode in ("naive", "fp32", "auto"):
+            out_image = tmp / f"ca2sis-bench-{os.getpid()}-{device}-{mode}.npy"
+            cmd = [sys.executable, __file__, "--worker", mode, "--device", device, "--preset", args.preset,
+                   "--repeats", str(args.repeats), "--precision", args.precision, "--out-image", str(out_image)]
+            if args.weights:
+                cmd += ["--weights", args.weights]
+            print(f"[{device}] {mode} …", flush=True)
+            proc = subprocess.run(cmd, capture_output=True, text=True)
+            if proc.returncode:
+                print(proc.stderr, file=sys.stderr)
+                return proc.returncode
+            rows[mode] = json.loads(proc.stdout.strip().splitlines()[-1])
+            rows[mode]["image"] = np.load(out_image)
+            out_image.unlink()
+        ref = rows["fp32"]["image"].astype(np.float64)
+        for mode, row in rows.items():
+            img = row.pop("image").astype(np.float64)
+            err = np.abs(img - ref)
+            mse = float((err**2).mean())
+            row["error_vs_fp32"] = {"max_abs_8bit": float(err.max()), "mean_abs_8bit": float(err.mean()),
+                                    "psnr_db": float("inf") if mse == 0 else float(10 * np.log10(255**2 / mse))}
+            row["speedup_edit_vs_naive"] = rows["naive"]["edit_s"] / row["edit_s"]
+            row["speedup_full_vs_naive"] = rows["naive"]["full_s"] / row["full_s"]
+        report["runs"][device] = rows
+    print_table(report)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(report, indent=2, default=float))
+    return 0
+
+
+def print_table(report: dict) -> None:
+    m = report["machine"]
+    f = report["flops"]
+    print(f"\n(CA)²-SIS inference, preset {report['preset']}, batch 1 — {m['cpu']}, {m['cores']} cores"
+          + (f", {m['gpu']}" if "gpu" in m else "") + f", torch {m['torch']}")
+    g = f["gflop_per_image"]
+    print(f"FLOPs per image: generator {g['generator']:.1f} G, style encoder {g['style_encoder']:.1f} G, "
+          f"mask embedder {g['mask_embedder']:.2f} G; parameters {f['params_m']:.1f} M")
+    header = (f"{'device':6} {'path':6} {'prec':5} {'full (s)':>9} {'edit (s)':>9} {'edit ×naive':>11} "
+              f"{'peak MB':>8} {'max|Δ| 8-bit':>13} {'PSNR dB':>8}")
+    print(header)
+    print("-" * len(header))
+    for device, rows in report["runs"].items():
+        for mode, r in rows.items():
+            e = r["error_vs_fp32"]
+            print(f"{device:6} {mode:6} {r['precision']:5} {r['full_s']:9.3f} {r['edit_s']:9.3f} "
+                  f"{r['speedup_edit_vs_naive']:11.2f} {r['peak_memory_mb']:8.0f} {e['max_abs_8bit']:13.1f} "
+                  f"{e['psnr_db']:8.1f}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
