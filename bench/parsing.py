@@ -1,0 +1,166 @@
+"""Face-parsing benchmark: quality and speed of every available parser on held-out pairs.
+
+    python bench/parsing.py [--data ../shared/data/celebamask-mini] [--limit N] [--json OUT.json]
+
+The held-out pairs are the ones ``main.py train parser`` keeps out of training (the same fixed,
+name-hashed split). For each back end: mIoU, pixel accuracy and per-class IoU of its cleaned output
+against the true masks at 512², and seconds per face (parse + clean-up, one CPU thread unless
+--threads). ``--detection N`` also places N held-out faces into larger rotated photos and measures
+the offline detector: how many are found and how far its landmarks land from the truth.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from ca2sis.classes import CELEBAMASK_HQ  # noqa: E402
+from ca2sis.parsing import available_backends, load_parser  # noqa: E402
+from ca2sis.parsing.dataset import list_pairs, split_names  # noqa: E402
+from ca2sis.parsing.metrics import ConfusionMatrix  # noqa: E402
+from ca2sis.photo import load_image, load_mask  # noqa: E402
+
+DEFAULT_DATA = ROOT / ".." / "shared" / "data" / "celebamask-mini"
+
+
+def machine() -> dict:
+    import torch
+
+    cpu = platform.processor() or ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+            "python": platform.python_version(), "torch": torch.__version__, "system": platform.platform()}
+
+
+def bench_parser(name: str, pairs, raw: bool = False) -> dict:
+    parser = load_parser(name, cache=False)
+    if raw:
+        parser.clean = False
+    cm = ConfusionMatrix(len(CELEBAMASK_HQ))
+    parser.parse(load_image(pairs[0][1]))  # warm-up (first-call allocations)
+    seconds = []
+    for _, img_path, mask_path in tqdm(pairs, desc=name + (" (raw)" if raw else ""), unit="face", leave=False):
+        rgb, truth = load_image(img_path), load_mask(mask_path)
+        t0 = time.perf_counter()
+        pred = parser.parse(rgb)
+        seconds.append(time.perf_counter() - t0)
+        cm.add(truth, pred)
+    iou = cm.iou()
+    return {
+        "backend": name, "cleaned": not raw, "faces": len(pairs), "miou": cm.miou(),
+        "pixel_accuracy": cm.pixel_accuracy(), "seconds_per_face": float(np.median(seconds)),
+        "iou": {n: (None if np.isnan(v) else round(float(v), 4))
+                for n, v in zip(CELEBAMASK_HQ.names, iou, strict=True)},
+    }
+
+
+def bench_detection(pairs, count: int, seed: int = 0) -> dict:
+    """Offline (parser-based) detection on held-out faces placed into bigger, rotated photos."""
+    import cv2
+
+    from ca2sis.align import detect_faces, face_transform
+    from ca2sis.parsing.localize import landmarks_from_mask
+
+    rng = np.random.default_rng(seed)
+    found, errors, seconds = 0, [], []
+    for _, img_path, mask_path in tqdm(pairs[:count], desc="detection", unit="photo", leave=False):
+        rgb, truth_mask = load_image(img_path), load_mask(mask_path)
+        truth = landmarks_from_mask(truth_mask)
+        if truth is None:
+            continue
+        w, h = int(rng.integers(700, 1400)), int(rng.integers(600, 1100))
+        scale = rng.uniform(0.35, 1.0)
+        m = cv2.getRotationMatrix2D((256, 256), rng.uniform(-25, 25), scale)
+        m[:, 2] += [rng.uniform(256 * scale, w - 256 * scale) - 256, rng.uniform(256 * scale, h - 256 * scale) - 256]
+        bg = tuple(int(v) for v in rng.integers(0, 256, 3))
+        photo = cv2.warpAffine(rgb, m, (w, h), borderMode=cv2.BORDER_CONSTANT, borderValue=bg)
+        true_pts = truth.astype(np.float64) @ m[:, :2].T + m[:, 2]
+        t0 = time.perf_counter()
+        faces = detect_faces(photo, "parsing")
+        seconds.append(time.perf_counter() - t0)
+        if not faces:
+            continue
+        best = min(faces, key=lambda f: np.linalg.norm(f.landmarks - true_pts, axis=1).mean())
+        # Error in the aligned 512² frame, where it matters for the model.
+        t = face_transform(best, (w, h), 512)
+        err = np.linalg.norm(t.to_aligned(best.landmarks) - t.to_aligned(true_pts), axis=1).mean()
+        if err < 40:
+            found += 1
+            errors.append(float(err))
+    n = min(count, len(pairs))
+    return {"photos": n, "found": found, "landmark_error_px_at_512": float(np.median(errors)) if errors else None,
+            "seconds_per_photo": float(np.median(seconds)) if seconds else None}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    p.add_argument("--num-val", type=int, default=120, help="size of the held-out split (as in training)")
+    p.add_argument("--limit", type=int, default=0, help="use only the first N held-out pairs")
+    p.add_argument("--backends", default="", help="comma-separated (default: every ready one)")
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--raw", action="store_true", help="also score the bundled parser without clean-up")
+    p.add_argument("--detection", type=int, default=0, metavar="N", help="also test offline detection on N photos")
+    p.add_argument("--json", type=Path, help="write the results here")
+    args = p.parse_args(argv)
+    import torch
+
+    torch.set_num_threads(args.threads)
+    if not (args.data / "images").is_dir():
+        print(f"no data at {args.data.resolve()}", file=sys.stderr)
+        return 2
+    pairs = list_pairs(args.data)
+    by_name = {n: (n, i, m) for n, i, m in pairs}
+    _, val = split_names(list(by_name), args.num_val)
+    held = [by_name[n] for n in val][: args.limit or None]
+    status = available_backends()
+    names = [b for b in (args.backends.split(",") if args.backends else status) if b]
+    results = []
+    for name in names:
+        if status.get(name) != "ready":
+            print(f"skipping {name}: {status.get(name, 'unknown back end')}")
+            continue
+        results.append(bench_parser(name, held))
+        if args.raw and name == "bundled":
+            results.append(bench_parser(name, held, raw=True))
+    report = {"machine": machine(), "held_out_pairs": len(held), "results": results}
+    if args.detection:
+        report["detection"] = bench_detection(held, args.detection)
+    print(f"\n{len(held)} held-out pairs · {report['machine']['cpu']} · {report['machine']['torch_threads']} thread(s)")
+    print(f"{'backend':<18} {'mIoU':>6} {'pix acc':>8} {'ms/face':>8}")
+    for r in results:
+        label = r["backend"] + ("" if r["cleaned"] else " (raw)")
+        print(f"{label:<18} {r['miou']:6.3f} {r['pixel_accuracy']:8.3f} {r['seconds_per_face'] * 1000:8.1f}")
+    if results:
+        print("\nper-class IoU")
+        print(f"{'class':<12}" + "".join(f"{r['backend'][:9]:>10}" for r in results))
+        for cls in CELEBAMASK_HQ.names:
+            cells = "".join(f"{'n/a' if r['iou'][cls] is None else format(r['iou'][cls], '.3f'):>10}" for r in results)
+            print(f"{cls:<12}{cells}")
+    if args.detection:
+        print(f"\noffline detection: {json.dumps(report['detection'])}")
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
