@@ -2,13 +2,15 @@
 
 Raw argmax masks have speckles (a few "earring" pixels on a cheek), holes (background islands
 inside the hair), parts split in two (a nose with a detached blob), and, rarely, swapped sides.
-Each fix hands the offending pixels to the class that surrounds them, so nothing is left unlabeled.
+Offending pixels are collected first and then all handed, in one pass, to the nearest pixel that
+is kept, so nothing is left unlabeled and the cost does not grow with the number of specks.
 """
 
 from __future__ import annotations
 
 import cv2
 import numpy as np
+from scipy import ndimage
 
 import ca2sis.photo  # noqa: F401  (first cv2 import: drops its Qt plugin path, see there)
 from ca2sis.classes import CELEBAMASK_HQ, ClassTable
@@ -17,76 +19,91 @@ from ca2sis.classes import CELEBAMASK_HQ, ClassTable
 SINGLE_PARTS = (2, 4, 5, 6, 7, 10, 11, 12)
 # (left, right) pairs from the subject's point of view: the subject's left is the image's right.
 SIDE_PAIRS = ((4, 5), (6, 7), (8, 9))
+MIN_FRACTION = 4e-4  # regions under this share of the image are specks (about 100 px at 512²)
 
 
-def _absorb(mask: np.ndarray, labels: np.ndarray, stats: np.ndarray, i: int, forbid: int) -> None:
-    """Give component ``i``'s pixels the most common other label on its one-pixel border (in place).
-
-    Works inside the component's bounding box (plus one pixel), so thousands of specks stay cheap.
-    """
-    x, y, w, h = (int(v) for v in stats[i, :4])
-    y0, y1 = max(0, y - 1), min(mask.shape[0], y + h + 1)
-    x0, x1 = max(0, x - 1), min(mask.shape[1], x + w + 1)
-    sub = mask[y0:y1, x0:x1]
-    reg = labels[y0:y1, x0:x1] == i
-    ring = cv2.dilate(reg.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool) & ~reg
-    around = sub[ring]
-    around = around[around != forbid]
-    if around.size == 0:
-        return  # nothing else touches it (the whole image is this class): leave it
-    sub[reg] = np.bincount(around).argmax()
-
-
-def _components(mask: np.ndarray, cls: int) -> tuple[int, np.ndarray, np.ndarray]:
+def _components(mask: np.ndarray, cls: int) -> tuple[int, np.ndarray, np.ndarray, tuple[int, int]]:
     """Connected regions of one class, labelled inside the class's bounding box only (much faster
-    for small parts); ``labels`` is full-size and ``stats`` are in image coordinates."""
+    for small parts). Returns (count, labels of the box, stats, box origin x, y)."""
     binary = (mask == cls).astype(np.uint8)
     x, y, w, h = cv2.boundingRect(binary)
-    labels = np.zeros(mask.shape, np.int32)
     if w == 0:
-        return 1, labels, np.zeros((1, 5), np.int32)
-    n, sub, stats, _ = cv2.connectedComponentsWithStats(binary[y : y + h, x : x + w], connectivity=8)
-    labels[y : y + h, x : x + w] = sub
-    stats[:, 0] += x
-    stats[:, 1] += y
-    return n, labels, stats
+        return 1, np.zeros((0, 0), np.int32), np.zeros((1, 5), np.int32), (0, 0)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(binary[y : y + h, x : x + w], connectivity=8)
+    return n, labels, stats, (x, y)
 
 
-def remove_specks(mask: np.ndarray, min_fraction: float = 4e-4, classes: range | None = None) -> None:
-    """Re-assign regions smaller than ``min_fraction`` of the image (in place)."""
+def _mark(bad: np.ndarray, labels: np.ndarray, origin: tuple[int, int], ids: np.ndarray) -> None:
+    if ids.size:
+        x, y = origin
+        h, w = labels.shape
+        lut = np.zeros(int(labels.max()) + 1, bool)  # a lookup table: np.isin sorts, this indexes
+        lut[ids] = True
+        bad[y : y + h, x : x + w] |= lut[labels]
+
+
+def _refill(mask: np.ndarray, bad: np.ndarray) -> None:
+    """Give every ``bad`` pixel the label of the nearest good pixel (in place)."""
+    if not bad.any() or bad.all():
+        return
+    idx = ndimage.distance_transform_edt(bad, return_distances=False, return_indices=True)
+    mask[bad] = mask[idx[0][bad], idx[1][bad]]
+
+
+def _present(mask: np.ndarray) -> list[int]:
+    return [int(c) for c in np.flatnonzero(np.bincount(mask.ravel()))]
+
+
+def find_specks(mask: np.ndarray, bad: np.ndarray, min_fraction: float = MIN_FRACTION,
+                single_parts: tuple[int, ...] = (), background: int | None = 0) -> None:
+    """Mark regions below ``min_fraction`` of the image, and all but the largest region of each
+    single part, in ``bad``."""
     min_area = max(4, int(min_fraction * mask.size))
-    present = np.flatnonzero(np.bincount(mask.ravel(), minlength=1))
-    for cls in classes or [int(c) for c in present if c != 0]:
-        n, labels, stats = _components(mask, cls)
-        for i in range(1, n):
-            if stats[i, cv2.CC_STAT_AREA] < min_area:
-                _absorb(mask, labels, stats, i, cls)
+    for cls in _present(mask):
+        if cls == background:
+            continue
+        n, labels, stats, origin = _components(mask, cls)
+        if n <= 1:
+            continue
+        areas = stats[1:, cv2.CC_STAT_AREA]
+        drop = areas < min_area
+        if cls in single_parts and n > 2:
+            drop |= np.arange(n - 1) != np.argmax(areas)
+        _mark(bad, labels, origin, np.flatnonzero(drop) + 1)
+
+
+def find_holes(mask: np.ndarray, bad: np.ndarray, background: int = 0) -> None:
+    """Mark background islands that do not touch the image border in ``bad``."""
+    n, labels, stats, (x, y) = _components(mask, background)
+    h, w = mask.shape
+    x0, y0 = stats[1:, 0] + x, stats[1:, 1] + y
+    x1, y1 = x0 + stats[1:, 2], y0 + stats[1:, 3]
+    inside = (x0 > 0) & (y0 > 0) & (x1 < w) & (y1 < h)
+    _mark(bad, labels, (x, y), np.flatnonzero(inside) + 1)
+
+
+def remove_specks(mask: np.ndarray, min_fraction: float = MIN_FRACTION) -> None:
+    """Re-assign regions smaller than ``min_fraction`` of the image (in place)."""
+    bad = np.zeros(mask.shape, bool)
+    find_specks(mask, bad, min_fraction)
+    _refill(mask, bad)
 
 
 def keep_largest(mask: np.ndarray, parts: tuple[int, ...] = SINGLE_PARTS) -> None:
     """Single parts (nose, mouth, each eye...) keep only their largest region (in place)."""
-    present = set(np.flatnonzero(np.bincount(mask.ravel())).tolist())
-    for cls in (p for p in parts if p in present):
-        n, labels, stats = _components(mask, cls)
-        if n <= 2:
-            continue
-        biggest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
-        for i in range(1, n):
-            if i != biggest:
-                _absorb(mask, labels, stats, i, cls)
+    bad = np.zeros(mask.shape, bool)
+    find_specks(mask, bad, 0.0, parts)
+    _refill(mask, bad)
 
 
 def fill_holes(mask: np.ndarray, background: int = 0) -> None:
     """Background islands that do not touch the image border are holes: fill them (in place)."""
-    n, labels, stats = _components(mask, background)
-    h, w = mask.shape
-    for i in range(1, n):
-        x, y, bw, bh = stats[i, :4]
-        if x > 0 and y > 0 and x + bw < w and y + bh < h:
-            _absorb(mask, labels, stats, i, background)
+    bad = np.zeros(mask.shape, bool)
+    find_holes(mask, bad, background)
+    _refill(mask, bad)
 
 
-def fix_sides(mask: np.ndarray, classes: ClassTable = CELEBAMASK_HQ) -> None:
+def fix_sides(mask: np.ndarray) -> None:
     """Swap a left/right pair when the subject's left part sits on the image's left (in place).
 
     Only used when both parts are present; assumes an upright face, as aligned crops are.
@@ -98,11 +115,14 @@ def fix_sides(mask: np.ndarray, classes: ClassTable = CELEBAMASK_HQ) -> None:
 
 
 def clean_mask(mask: np.ndarray, classes: ClassTable = CELEBAMASK_HQ) -> np.ndarray:
-    """All clean-up steps on a copy: sides, single parts, specks, holes."""
+    """All clean-up steps on a copy: sides, then single parts, specks and holes in one refill."""
     out = np.ascontiguousarray(mask, dtype=np.uint8).copy()
-    if classes is CELEBAMASK_HQ:
+    face = classes is CELEBAMASK_HQ
+    if face:
         fix_sides(out)
-        keep_largest(out)
-    remove_specks(out)
-    fill_holes(out, classes.background if classes.background is not None else 0)
+    background = classes.background if classes.background is not None else 0
+    bad = np.zeros(out.shape, bool)
+    find_specks(out, bad, MIN_FRACTION, SINGLE_PARTS if face else (), background)
+    find_holes(out, bad, background)
+    _refill(out, bad)
     return out
