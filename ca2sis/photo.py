@@ -45,6 +45,8 @@ MAX_PIXELS = 50_000_000
 HARD_MAX_PIXELS = 400_000_000
 
 MASK_SUFFIXES = (".png",)
+# Pillow's own bomb guard: warn from half the hard limit, refuse at the limit (default is 179 MP).
+Image.MAX_IMAGE_PIXELS = HARD_MAX_PIXELS // 2
 
 
 class PhotoError(ValueError):
@@ -66,6 +68,8 @@ def _open(path: Path) -> Image.Image:
         raise PhotoError(f"{path}: is a folder, not an image file")
     try:
         img = Image.open(path)
+    except Image.DecompressionBombError as exc:
+        raise PhotoError(f"{path}: too large to decode safely ({exc})") from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise PhotoError(f"{path}: not a readable image ({exc})") from exc
     return img
@@ -108,7 +112,6 @@ def load_photo(path: str | Path, max_pixels: int = MAX_PIXELS) -> LoadedPhoto:
                 f"{path}: {w}×{h} is too large to decode safely ({w * h / 1e6:.0f} MP; "
                 f"the limit is {HARD_MAX_PIXELS / 1e6:.0f} MP for {img.format} files); reduce it first"
             )
-        Image.MAX_IMAGE_PIXELS = max(Image.MAX_IMAGE_PIXELS or 0, HARD_MAX_PIXELS)
         # EXIF orientations 5–8 turn the picture by 90°, swapping width and height.
         orientation = img.getexif().get(0x0112, 1)
         original = (h, w) if orientation in (5, 6, 7, 8) else (w, h)

@@ -194,3 +194,15 @@ def test_shared_data_pairs_load(shared_data: Path):
     rgb = load_image(shared_data / "images" / f"{name}.jpg")
     mask = load_mask(shared_data / "masks" / f"{name}.png")
     assert rgb.shape == (512, 512, 3) and mask.shape == (512, 512) and mask.max() < 19
+
+
+def test_decompression_bombs_are_refused_without_decoding(tmp_path, monkeypatch):
+    import ca2sis.photo as photo
+
+    Image.new("L", (2000, 1000)).save(tmp_path / "wide.png")
+    monkeypatch.setattr(photo, "HARD_MAX_PIXELS", 1_000_000)
+    with pytest.raises(PhotoError, match="too large"):
+        load_image(tmp_path / "wide.png", max_pixels=500_000)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100_000)  # Pillow's own guard (at 2×) is reported too
+    with pytest.raises(PhotoError, match="too large"):
+        load_image(tmp_path / "wide.png")
