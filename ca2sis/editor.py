@@ -11,6 +11,7 @@ the generator alone. :meth:`render` does a whole edit described by a :class:`Ren
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections import OrderedDict
 from collections.abc import Iterable
@@ -58,7 +59,11 @@ class Editor:
                  metadata: dict[str, str] | None = None, classes: ClassTable | None = None) -> None:
         self.device = resolve_device(device)
         self.precision = resolve_precision(self.device, precision)
-        self.dtype = PRECISIONS[self.precision]
+        compute = PRECISIONS[self.precision]
+        # On CUDA, autocast keeps normalisations and softmax in fp32 (fp16 overflows there); on the
+        # CPU, bf16 weights avoid re-casting every parameter on every call.
+        self._autocast = compute if self.device.type == "cuda" and compute != torch.float32 else None
+        self.dtype = torch.float32 if self._autocast else compute
         self.config = model.config
         self.model = model.to(self.device, self.dtype).eval().requires_grad_(False)
         self.metadata = dict(metadata or {})
@@ -93,6 +98,11 @@ class Editor:
 
     def _prepare_mask(self, mask: np.ndarray) -> np.ndarray:
         return resize_mask(check_mask(mask, self.config.num_classes), self.resolution)
+
+    def _precision(self):
+        if self._autocast is None:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=self._autocast)
 
     def _onehot(self, mask: np.ndarray) -> torch.Tensor:
         labels = torch.from_numpy(mask.astype(np.int64))[None].to(self.device)
@@ -135,7 +145,8 @@ class Editor:
         if styles is None:
             image, mask = self._face(key)
             x = image_to_tensor(image).to(self.device, self.dtype)
-            styles = self.model.encode_style(x, self._onehot(mask))[0]
+            with self._precision():
+                styles = self.model.encode_style(x, self._onehot(mask))[0].to(self.dtype)
             self.calls["style_encoder"] += 1
             self._styles.put(key, styles)
         return styles
@@ -144,7 +155,8 @@ class Editor:
     def _shapes_of(self, key: str) -> torch.Tensor:
         shapes = self._shapes.find(key)
         if shapes is None:
-            shapes = self.model.embed_mask(self._onehot(self._mask(key)))[0]
+            with self._precision():
+                shapes = self.model.embed_mask(self._onehot(self._mask(key)))[0].to(self.dtype)
             self.calls["mask_embedder"] += 1
             self._shapes.put(key, shapes)
         return shapes
@@ -162,7 +174,8 @@ class Editor:
     def random_styles(self, seed: int, mask: np.ndarray | None = None) -> torch.Tensor:
         """Styles from the mapping network for ``seed`` (C×D); rows of classes absent from ``mask`` are 0."""
         z = editing.noise(seed, self.config.mapping_dim).to(self.device, self.dtype)
-        styles = self.model.sample_styles(z)[0]
+        with self._precision():
+            styles = self.model.sample_styles(z)[0].to(self.dtype)
         self.calls["mapping"] += 1
         if mask is not None:
             styles = editing.zero_absent(styles, self._onehot(self._prepare_mask(mask))[0])
@@ -186,7 +199,7 @@ class Editor:
         want = attention_class is not None
         if want and not 0 <= attention_class < cfg.num_classes:
             raise ValueError(f"class id {attention_class} is outside 0..{cfg.num_classes - 1}")
-        with torch.no_grad():
+        with torch.no_grad(), self._precision():
             out = self.model.generate(shapes, styles, return_attention=want)
         self.calls["generator"] += 1
         attention = self._attention_map(out.attention, attention_class) if want else None

@@ -164,3 +164,15 @@ def test_reduced_precision_on_cpu_stays_close_to_fp32(tiny_model, face) -> None:
     assert np.abs(ref - low).mean() < 6
     with pytest.raises(ValueError, match="fp16 is not supported on the CPU"):
         Editor(tiny_model, device="cpu", precision="fp16")
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("precision", ["fp32", "bf16", "fp16"])
+def test_cuda_renders_close_to_the_cpu(tiny_model, face, precision: str) -> None:
+    import copy
+
+    ref = Editor(copy.deepcopy(tiny_model), device="cpu", precision="fp32").reconstruct(*face).astype(int)
+    gpu = Editor(tiny_model, device="cuda", precision=precision)
+    assert gpu.device_label.startswith("CUDA")
+    out = gpu.reconstruct(*face).astype(int)
+    assert np.abs(ref - out).mean() < (1 if precision == "fp32" else 6)
