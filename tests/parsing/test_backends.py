@@ -46,6 +46,17 @@ def models(facexlib_models: Path, monkeypatch) -> Path:
     return facexlib_models
 
 
+@pytest.fixture
+def bundled_only(tmp_path, monkeypatch) -> Path:
+    """Just the (tiny) bundled parser: no facexlib networks to build."""
+    save_tiny_bundled(tmp_path / "models")
+    monkeypatch.setenv("CA2SIS_MODELS", str(tmp_path / "models"))
+    from ca2sis.parsing import _CACHE
+
+    _CACHE.clear()
+    return tmp_path / "models"
+
+
 class Recorder(torch.nn.Module):
     """Stands in for a network: remembers its input, answers with fixed logits."""
 
@@ -75,7 +86,7 @@ def test_each_backend_parses_with_random_weights(models, name):
     assert mask.shape == (80, 80) and mask.dtype == np.uint8 and mask.max() < 19
 
 
-def test_auto_is_the_bundled_parser_and_loads_once(models):
+def test_auto_is_the_bundled_parser_and_loads_once(bundled_only):
     assert load_parser("auto").name == "bundled"
     assert load_parser("auto") is load_parser("bundled")
 
@@ -178,12 +189,12 @@ def test_unknown_backend_is_named():
         load_parser("segformer")
 
 
-def test_parsers_refuse_non_images(models):
+def test_parsers_refuse_non_images(bundled_only):
     with pytest.raises(ValueError, match="H×W×3 uint8"):
         load_parser("bundled").parse(np.zeros((64, 64), np.uint8))
 
 
-def test_flip_averaging_makes_the_bundled_parser_mirror_consistent(models):
+def test_flip_averaging_makes_the_bundled_parser_mirror_consistent(bundled_only):
     from ca2sis.classes import CELEBAMASK_HQ
     from ca2sis.parsing.backends import BundledParser
 
