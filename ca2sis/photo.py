@@ -136,7 +136,7 @@ def load_photo(path: str | Path, max_pixels: int = MAX_PIXELS) -> LoadedPhoto:
             f"{path.name}: {original[0]}×{original[1]} was reduced to {rgb.shape[1]}×{rgb.shape[0]} "
             "to fit in memory"
         )
-    return LoadedPhoto(np.ascontiguousarray(rgb), original, downscaled, warnings)
+    return LoadedPhoto(np.array(rgb, dtype=np.uint8), original, downscaled, warnings)  # writable copy
 
 
 def load_image(path: str | Path, max_pixels: int = MAX_PIXELS) -> np.ndarray:

@@ -31,7 +31,7 @@ def _check_rgb(rgb: np.ndarray) -> np.ndarray:
 
 def _to_tensor(rgb: np.ndarray, size: int, device: str) -> torch.Tensor:
     """uint8 H×W×3 → 1×3×size×size float in [0, 1] (antialiased when shrinking)."""
-    x = torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1)[None].float().div_(255.0)
+    x = torch.from_numpy(np.array(rgb, dtype=np.uint8)).permute(2, 0, 1)[None].float().div_(255.0)
     if x.shape[-2:] != (size, size):
         x = F.interpolate(x, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
     return x.to(device)

@@ -135,16 +135,22 @@ def refine(parser, photo: np.ndarray, box: np.ndarray, score: float) -> FaceBox 
         t = face_transform(face, (w, h), 512)
         mask = parser.parse(warp_to_aligned(photo, t))
         lm = landmarks_from_mask(mask)
-        if lm is None:
-            break
-        # Keep the measured landmarks only where they agree with the template's layout.
-        if np.abs(lm - TEMPLATE_512).max() > 120:
-            break
+        if lm is None or not plausible(mask, lm):
+            return None
         ys, xs = np.nonzero(np.isin(mask, FACE_CLASSES))
         corners = t.to_photo(np.array([[xs.min(), ys.min()], [xs.max(), ys.min()],
                                        [xs.min(), ys.max()], [xs.max(), ys.max()]], np.float64))
         face = FaceBox((*corners.min(0), *corners.max(0)), t.to_photo(lm), score, "parsing")
     return face
+
+
+def plausible(aligned_mask: np.ndarray, landmarks: np.ndarray) -> bool:
+    """Does an aligned crop look like a face? Its parts must sit near the template's places (the
+    data's spread is about ±9 px) and face classes must cover a fair share of the crop."""
+    scale = aligned_mask.shape[0] / 512
+    if np.linalg.norm(landmarks / scale - TEMPLATE_512, axis=1).max() > 45:
+        return False
+    return bool(np.isin(aligned_mask, FACE_CLASSES).mean() > 0.12)
 
 
 def localize_faces(photo: np.ndarray, parser=None, min_px: int = 20, max_faces: int = 20) -> list[FaceBox]:
