@@ -104,6 +104,7 @@ class MainWindow(QMainWindow):
         self.doc.subscribe(self._on_doc)
         self.tools.changed.connect(self._on_tools)
         self.canvas.stroke_extended.connect(lambda: self._live_timer.isActive() or self._live_timer.start())
+        self.canvas.stroke_finished.connect(self.schedule_render)
         self.canvas.class_picked.connect(lambda c: setattr(self.tools, "current_class", c))
         self.canvas.reference_dropped.connect(lambda c, p: self.files.assign_reference([c], p))
         self.style_panel.reference_dropped.connect(lambda c, p: self.files.assign_reference([c], p))
@@ -240,7 +241,6 @@ class MainWindow(QMainWindow):
 
     def _update_title(self) -> None:
         self.setWindowTitle(f"{self.doc.name}{' ●' if self.doc.dirty else ''} — CA2SIS Studio")
-        self.setWindowModified(self.doc.dirty)
 
     # ---- messages ----------------------------------------------------------------------------------------
     def show_error_status(self, text: str) -> None:

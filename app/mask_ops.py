@@ -59,8 +59,8 @@ def segment_footprint(
 
 def rect_footprint(shape: tuple[int, int], p0: tuple[float, float], p1: tuple[float, float]) -> Footprint | None:
     """A filled axis-aligned rectangle between two corners (x, y), both included."""
-    x0, x1 = sorted((round(p0[0]), round(p1[0])))
-    y0, y1 = sorted((round(p0[1]), round(p1[1])))
+    x0, x1 = sorted((int(np.floor(p0[0])), int(np.floor(p1[0]))))  # the pixels the corners fall in
+    y0, y1 = sorted((int(np.floor(p0[1])), int(np.floor(p1[1]))))
     box = _clip_box(shape, y0, y1 + 1, x0, x1 + 1)
     if box is None:
         return None

@@ -48,25 +48,23 @@ class StyleRow(ClassRow):
     def rebuild(self) -> None:
         with signals_blocked(self.source):
             self.source.clear()
-            self.source.addItem("Own" if self.doc.face is not None else "Own (random)", ("own", None))
-            self.source.addItem("Random", ("random", None))
+            self.source.addItem("Own" if self.doc.face is not None else "Own (random)", "own")
+            self.source.addItem("Random", "random")
             for ref in self.doc.references.values():
-                self.source.addItem(ref.name, ("reference", ref.key))
+                self.source.addItem(ref.name, f"reference:{ref.key}")
         self.refresh()
 
     def refresh(self) -> None:
         style = self.doc.style_of(self.cls)
-        wanted = (style.kind, style.reference)
+        wanted = f"reference:{style.reference}" if style.kind == "reference" else style.kind
         with signals_blocked(self.source):
-            for i in range(self.source.count()):
-                if self.source.itemData(i) == wanted:
-                    self.source.setCurrentIndex(i)
+            self.source.setCurrentIndex(max(0, self.source.findData(wanted)))
         self.alpha.set_alpha(style.alpha)
         self.alpha.setEnabled(style.kind != "own")
         self.dice.setDown(style.kind == "random")
 
     def _on_source(self, index: int) -> None:
-        kind, key = self.source.itemData(index)
+        kind, _, key = self.source.itemData(index).partition(":")
         old = self.doc.style_of(self.cls)
         if kind == "own":
             self.doc.set_style(self.cls, None)
@@ -140,9 +138,9 @@ class StylePanel(QWidget):
         with signals_blocked(self.preset_ref):
             current = self.preset_ref.currentData()
             self.preset_ref.clear()
-            self.preset_ref.addItem("Random", ("random", None))
+            self.preset_ref.addItem("Random", "random")
             for ref in self.doc.references.values():
-                self.preset_ref.addItem(ref.name, ("reference", ref.key))
+                self.preset_ref.addItem(ref.name, f"reference:{ref.key}")
             index = self.preset_ref.findData(current)
             self.preset_ref.setCurrentIndex(index if index >= 0 else self.preset_ref.count() - 1)
 
@@ -154,7 +152,7 @@ class StylePanel(QWidget):
 
     def apply_preset(self) -> None:
         classes = self.doc.classes.presets[self.preset.currentData()]
-        kind, key = self.preset_ref.currentData() or ("random", None)
+        kind, _, key = (self.preset_ref.currentData() or "random").partition(":")
         seed = random.randrange(1 << 31)
         source = StyleSource("reference", key) if kind == "reference" else StyleSource("random", seed=seed)
         label = f"Style preset {self.preset.currentText()}"
