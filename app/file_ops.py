@@ -175,6 +175,7 @@ class FileOps:
                 self.win.report_error(f"Could not use {path.name} as a reference", result.error or "")
                 return
             opened: OpenedFace = result.value
+            self.win.statusBar().showMessage(f"Reference {opened.name} added", 5000)
             ref = self.doc.add_reference(ReferenceFace.make(opened.name, opened.aligned, opened.mask))
             if then:
                 self.assign_reference(then, ("reference", ref.key))

@@ -79,13 +79,13 @@ class MainWindow(QMainWindow):
         self.docks = {
             "classes": self._dock("Classes", self.palette_panel, Qt.DockWidgetArea.LeftDockWidgetArea),
             "styles": self._dock("Styles", self.style_panel, Qt.DockWidgetArea.RightDockWidgetArea),
-            "shapes": self._dock("Shapes", self.shape_panel, Qt.DockWidgetArea.RightDockWidgetArea),
             "references": self._dock("References", self.gallery, Qt.DockWidgetArea.RightDockWidgetArea),
+            "shapes": self._dock("Shapes", self.shape_panel, None),
             "ab": self._dock("A/B strip", self.ab_strip, Qt.DockWidgetArea.BottomDockWidgetArea),
         }
         self.tabifyDockWidget(self.docks["styles"], self.docks["shapes"])
         self.docks["styles"].raise_()
-        self.splitDockWidget(self.docks["styles"], self.docks["references"], Qt.Orientation.Vertical)
+        self._docks_sized = False
 
         self.device_label = QLabel("No model")
         self.model_label = QLabel("")
@@ -114,15 +114,17 @@ class MainWindow(QMainWindow):
             lambda key, preset: self.files.assign_reference(list(self.doc.classes.presets[preset]), ("reference", key))
         )
         self.ab_strip.render_requested.connect(self._render_strip)
+        self.ab_strip.set_class(self.tools.current_class)
         self.ab_strip.message.connect(self.show_error_status)
         self.resize(1560, 940)
         self._update_title()
 
-    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea | None) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(title)
         dock.setWidget(widget)
-        self.addDockWidget(area, dock)
+        if area is not None:  # None: placed later by tabifying
+            self.addDockWidget(area, dock)
         return dock
 
     # ---- jobs on the worker ------------------------------------------------------------------------
@@ -263,6 +265,19 @@ class MainWindow(QMainWindow):
         return QMessageBox.question(self, title, text, buttons) == QMessageBox.StandardButton.Yes
 
     # ---- window events ---------------------------------------------------------------------------------------
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        if not self._docks_sized:  # dock sizes only stick once the window has its real size
+            self._docks_sized = True
+            QTimer.singleShot(0, self._size_docks)
+
+    def _size_docks(self) -> None:
+        h = self.height()
+        self.resizeDocks([self.docks["ab"]], [max(150, h // 5)], Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks["styles"], self.docks["references"]], [h * 2 // 3, h // 4],
+                         Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks["classes"], self.docks["styles"]], [270, 400], Qt.Orientation.Horizontal)
+
     def dragEnterEvent(self, event) -> None:  # noqa: N802
         if event.mimeData().hasUrls():
             event.acceptProposedAction()

@@ -56,7 +56,8 @@ class ResultView(QWidget):
         if self.attention is None:
             return self.result
         h, w = self.result.shape[:2]
-        att = self.attention
+        # Softmax weights over 19 classes are small; scaled to the map's peak the pattern is readable.
+        att = self.attention / max(float(self.attention.max()), 1e-6)
         if att.shape != (h, w):
             att = np.asarray(Image.fromarray((att * 255).astype(np.uint8)).resize((w, h), Image.Resampling.BILINEAR))
             att = att.astype(np.float32) / 255.0

@@ -1,0 +1,163 @@
+"""Screenshots of the editor at work, for the README: ``python docs/make_screenshots.py [--weights FILE]``.
+
+Starts the real application (offscreen unless a display is available), opens a sample portrait,
+performs a few edits (a brush stroke, a reference face's hair style, the attention map, an A/B strip,
+a shape morph) and saves one picture of the whole window after each into ``docs/screenshots/``.
+
+The sample is the first CelebAMask-HQ pair under ``../shared/data/celebamask-mini`` when that folder
+exists, else a generated face-like picture with its mask. Without model weights the pictures show
+the first-run state, which is fine for checking the script but not for the README.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared" / "data" / "celebamask-mini"
+sys.path.insert(0, str(ROOT))
+
+log = logging.getLogger("screenshots")
+
+
+def sample_pair(work: Path) -> tuple[Path, Path | None]:
+    """(portrait, reference) photo files; each has its mask next to it or in ../masks/."""
+    images = sorted((SHARED / "images").glob("*.jpg")) if SHARED.is_dir() else []
+    if len(images) >= 2:
+        return images[3 % len(images)], images[11 % len(images)]
+    work.mkdir(parents=True, exist_ok=True)
+    out = []
+    for i, hair in enumerate(((60, 40, 30), (200, 170, 90))):
+        yy, xx = np.mgrid[:256, :256]
+        mask = np.zeros((256, 256), np.uint8)
+        mask[((yy - 150) / 95) ** 2 + ((xx - 128) / 110) ** 2 < 1] = 13  # hair
+        mask[((yy - 140) / 80) ** 2 + ((xx - 128) / 62) ** 2 < 1] = 1  # skin
+        mask[(((yy - 120) / 7) ** 2 + ((xx - 103) / 13) ** 2) < 1] = 4
+        mask[(((yy - 120) / 7) ** 2 + ((xx - 153) / 13) ** 2) < 1] = 5
+        mask[175:185, 108:148] = 11
+        mask[185:193, 110:146] = 12
+        mask[yy > 225] = 18
+        colours = {0: (230, 230, 235), 1: (224, 180, 150), 4: (60, 50, 40), 5: (60, 50, 40), 11: (190, 90, 90),
+                   12: (170, 70, 70), 13: hair, 18: (40, 60, 120)}
+        image = np.zeros((256, 256, 3), np.uint8)
+        for cls, colour in colours.items():
+            image[mask == cls] = colour
+        path = work / f"sample{i}.png"
+        Image.fromarray(image).save(path)
+        Image.fromarray(mask).save(work / f"sample{i}_mask.png")
+        out.append(path)
+    return out[0], out[1]
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--weights", type=Path, help="model weights (default: the registered model)")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    p.add_argument("--size", default="1560x940")
+    p.add_argument("--theme", choices=("system", "dark", "light"), default="dark")
+    p.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for each step at most")
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+    from PySide6.QtWidgets import QApplication
+
+    from app.launch import build_parser, create_window
+    from app.theme import apply_theme, configure_high_dpi
+    from ca2sis.requests import ShapeSource, StyleSource
+
+    configure_high_dpi()
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    apply_theme(app, None if args.theme == "system" else args.theme == "dark")
+    portrait, reference = sample_pair(args.out / ".samples")
+    gui_args = ["--open", str(portrait), "--device", args.device]
+    if args.weights:
+        gui_args += ["--weights", str(args.weights)]
+    win = create_window(build_parser().parse_args(gui_args), interactive=False)
+    w, h = (int(v) for v in args.size.split("x"))
+    win.resize(w, h)
+    args.out.mkdir(parents=True, exist_ok=True)
+
+    def settle(seconds: float = 0.3) -> None:
+        deadline = time.monotonic() + args.timeout
+        while win.worker.busy and time.monotonic() < deadline:
+            app.processEvents()
+            time.sleep(0.01)
+        win.worker.wait_until_idle(timeout=args.timeout)
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            app.processEvents()
+            time.sleep(0.01)
+
+    def shot(name: str) -> None:
+        settle()
+        path = args.out / f"{name}.png"
+        win.grab().save(str(path))
+        log.info("wrote %s", path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
+
+    settle(1.0)
+    if win.bridge is None:
+        log.warning("no model weights: the screenshots show the first-run state (not for the README)")
+    shot("01-opened")
+
+    doc, tools = win.doc, win.tools
+    # A brush stroke of hair over the forehead, as a user would paint it (one undo step).
+    tools.current_class, tools.brush_size = 13, 26
+    size = doc.mask.shape[0]
+    doc.begin_stroke("Paint Hair")
+    from app import mask_ops
+
+    for x in range(int(size * 0.3), int(size * 0.7), 4):
+        doc.paint(mask_ops.segment_footprint(doc.mask.shape, (x, size * 0.22), (x + 4, size * 0.2), 13), 13)
+    doc.commit_stroke()
+    win.schedule_render()
+    shot("02-painted")
+
+    # Borrow the reference face's hair and lips; a random style for the eyes.
+    win.files.add_reference(reference)
+    settle()
+    if doc.references:
+        key = next(iter(doc.references))
+        doc.change_settings({("style", 13): StyleSource("reference", key), ("style", 11): StyleSource("reference", key),
+                             ("style", 12): StyleSource("reference", key)}, "Hair and lips from the reference")
+        win.docks["references"].raise_()
+    shot("03-reference-style")
+
+    # Where does the hair style act? The cross-attention map of the hair class.
+    tools.current_class = 13
+    win.actions_.attention.setChecked(True)
+    doc.set_attention_class(13)
+    shot("04-attention")
+    doc.set_attention_class(None)
+    win.actions_.attention.setChecked(False)
+
+    # A/B strip: six random hair styles side by side.
+    win.ab_strip.set_class(13)
+    win.ab_strip.request()
+    shot("05-ab-strip")
+
+    # Morph the mouth and the whole face halfway toward the reference's shape.
+    if doc.references:
+        key = next(iter(doc.references))
+        doc.set_shape_all(ShapeSource(key, 0.5))
+        win.docks["shapes"].raise_()
+    shot("06-shape-morph")
+    win.interactive = False
+    doc.dirty = False
+    win.files.autosaver.discard_own()
+    win.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,58 @@
+"""`python main.py --screenshot OUT.png [--open PHOTO]`: the app's own smoke test."""
+
+import ast
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.app.fakes import face_pair
+
+pytestmark = pytest.mark.gui
+APP = Path(__file__).resolve().parents[2] / "app"
+
+
+def test_the_gui_layer_never_imports_torch():
+    for path in APP.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            assert not any(n == "torch" or n.startswith("torch.") for n in names), f"{path.name} imports torch"
+
+
+def test_screenshot_without_a_model_shows_the_first_run_state(qapp, tmp_path):
+    from app.launch import main
+
+    out = tmp_path / "shot.png"
+    assert main(["--screenshot", str(out), "--timeout", "60"]) == 0
+    image = np.asarray(Image.open(out))
+    assert image.shape[0] > 400 and image.shape[1] > 600 and image.std() > 5
+
+
+@pytest.mark.slow  # builds a real (tiny) model: a few seconds
+def test_screenshot_opens_a_photo_and_renders_with_a_real_model(qapp, tmp_path):
+    torch = pytest.importorskip("torch")
+    from app.launch import main
+    from ca2sis.checkpoint import save_model
+    from ca2sis.config import preset
+    from ca2sis.model import CA2SIS
+
+    torch.manual_seed(0)
+    weights = tmp_path / "tiny.safetensors"
+    save_model(weights, CA2SIS(preset("tiny")), {"name": "tiny-test"})
+    image, mask = face_pair(128)
+    Image.fromarray(image).save(tmp_path / "face.png")
+    Image.fromarray(mask).save(tmp_path / "face_mask.png")  # stored next to it: no parser needed
+    out = tmp_path / "shot.png"
+    code = main(["--screenshot", str(out), "--open", str(tmp_path / "face.png"), "--weights", str(weights),
+                 "--device", "cpu", "--timeout", "120"])
+    assert code == 0 and out.exists()
+
+
+def test_a_missing_photo_fails_the_smoke_test_but_still_writes_the_screenshot(qapp, tmp_path):
+    from app.launch import main
+
+    out = tmp_path / "shot.png"
+    assert main(["--screenshot", str(out), "--open", str(tmp_path / "nope.jpg"), "--timeout", "60"]) == 1
+    assert out.exists()
