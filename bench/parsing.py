@@ -129,7 +129,8 @@ def main(argv: list[str] | None = None) -> int:
     pairs = list_pairs(args.data)
     by_name = {n: (n, i, m) for n, i, m in pairs}
     _, val = split_names(list(by_name), args.num_val)
-    held = [by_name[n] for n in val][: args.limit or None]
+    held_all = [by_name[n] for n in val]
+    held = held_all[: args.limit or None]
     status = available_backends()
     names = [b for b in (args.backends.split(",") if args.backends else status) if b]
     results = []
@@ -142,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
             results.append(bench_parser(name, held, raw=True))
     report = {"machine": machine(), "held_out_pairs": len(held), "results": results}
     if args.detection:
-        report["detection"] = bench_detection(held, args.detection)
+        report["detection"] = bench_detection(held_all, args.detection)
     print(f"\n{len(held)} held-out pairs · {report['machine']['cpu']} · {report['machine']['torch_threads']} thread(s)")
     print(f"{'backend':<18} {'mIoU':>6} {'pix acc':>8} {'ms/face':>8}")
     for r in results:

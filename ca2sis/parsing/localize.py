@@ -1,8 +1,8 @@
 """Offline face detection with the bundled parser: no detector weights needed.
 
-1. Coarse: the parser runs on the whole photo (shrunk to 512 on its long side) and, for large
-   photos, on overlapping 512² tiles of a 1024-px view; each connected region of face classes
-   that holds inner parts (eyes, nose, mouth) is a candidate.
+1. Coarse: the parser runs on the whole photo (shrunk to 512 on its long side) and on overlapping
+   512² tiles of a 1024-px view (and of a 2048-px one when nothing was found, for small faces);
+   each connected region of face classes that holds inner parts (eyes, nose, mouth) is a candidate.
 2. Fine: each candidate is cut out square around its region and parsed again; the five landmarks
    come from the parts' shapes (:func:`landmarks_from_mask`). The face is then aligned with them
    and parsed a third time in CelebA-HQ framing, which refines the landmarks.
@@ -61,44 +61,59 @@ def landmarks_from_mask(mask: np.ndarray) -> np.ndarray | None:
     return np.stack([left_eye, right_eye, nose, m_left, m_right]).astype(np.float32)
 
 
-def _views(photo: np.ndarray) -> list[tuple[np.ndarray, AlignTransform]]:
-    """Square 512² views of the photo: the whole of it, plus tiles of a 1024-px view when large."""
+def _tile_starts(length: float, tile: int = 512, stride: int = 384) -> list[float]:
+    if length <= tile:
+        return [(length - tile) / 2]  # one tile, centred (the warp pads the outside)
+    starts = list(np.arange(0, length - tile, stride))
+    return [float(v) for v in starts] + [length - tile]
+
+
+def _views(photo: np.ndarray, long_side: int) -> list[tuple[np.ndarray, AlignTransform]]:
+    """512² views covering the photo scaled to ``long_side`` on its long side."""
     h, w = photo.shape[:2]
+    s = long_side / max(h, w)
     views = []
-    s = 512 / max(h, w)
-    m = np.array([[s, 0, (512 - w * s) / 2], [0, s, (512 - h * s) / 2]])
-    views.append(AlignTransform(m, 512, (w, h)))
-    if max(h, w) > 768:
-        s = 1024 / max(h, w)
-        vw, vh = w * s, h * s
-        xs = np.arange(0, max(1.0, vw - 512) + 1, 384)
-        ys = np.arange(0, max(1.0, vh - 512) + 1, 384)
-        for ty in ys:
-            for tx in xs:
-                views.append(AlignTransform(np.array([[s, 0, -tx], [0, s, -ty]]), 512, (w, h)))
+    for ty in _tile_starts(h * s):
+        for tx in _tile_starts(w * s):
+            views.append(AlignTransform(np.array([[s, 0, -tx], [0, s, -ty]]), 512, (w, h)))
     return [(warp_to_aligned(photo, t, cv2.BORDER_CONSTANT), t) for t in views]
 
 
 def _candidates(parser, photo: np.ndarray, min_px: int) -> list[tuple[np.ndarray, float]]:
-    """(photo-space box x0,y0,x1,y1, score) of every face-like region in every view."""
-    found = []
-    for view, t in _views(photo):
-        probs = parser.probabilities(view, 256)[0].numpy()
-        labels = probs.argmax(0)
-        face = np.isin(labels, FACE_CLASSES).astype(np.uint8)
-        n, comp, stats, _ = cv2.connectedComponentsWithStats(face, connectivity=8)
-        face_prob = probs[list(FACE_CLASSES)].sum(0)
-        for i in range(1, n):
-            x, y, bw, bh, area = stats[i]
-            if area < 60 or not np.isin(labels[comp == i], INNER_CLASSES).any():
-                continue
-            corners = np.array([[x, y], [x + bw, y + bh]], np.float64) * 2.0  # 256 → 512 view
-            x0, y0 = t.to_photo(corners[:1])[0]
-            x1, y1 = t.to_photo(corners[1:])[0]
-            if max(x1 - x0, y1 - y0) < min_px:
-                continue
-            found.append((np.array([x0, y0, x1, y1]), float(face_prob[comp == i].mean())))
+    """(photo-space box x0,y0,x1,y1, score) of every face-like region in every view.
+
+    Levels: the photo at 512 and 1024 px on its long side; when neither finds a face, 2048 px
+    (never more than twice the photo's own size) for faces too small for the coarser views.
+    """
+    long = max(photo.shape[:2])
+    levels = [lv for lv in (512, 1024, 2048) if lv == 512 or lv <= 2 * long]
+    found: list[tuple[np.ndarray, float]] = []
+    for level in levels:
+        if level == 2048 and found:
+            break
+        for view, t in _views(photo, level):
+            found += _regions(parser, view, t, min_px)
     return found
+
+
+def _regions(parser, view: np.ndarray, t: AlignTransform, min_px: int) -> list[tuple[np.ndarray, float]]:
+    probs = parser.probabilities(view, 256)[0].numpy()
+    labels = probs.argmax(0)
+    face = np.isin(labels, FACE_CLASSES).astype(np.uint8)
+    n, comp, stats, _ = cv2.connectedComponentsWithStats(face, connectivity=8)
+    face_prob = probs[list(FACE_CLASSES)].sum(0)
+    out = []
+    for i in range(1, n):
+        x, y, bw, bh, area = stats[i]
+        if area < 60 or not np.isin(labels[comp == i], INNER_CLASSES).any():
+            continue
+        corners = np.array([[x, y], [x + bw, y + bh]], np.float64) * 2.0  # 256 → 512 view
+        x0, y0 = t.to_photo(corners[:1])[0]
+        x1, y1 = t.to_photo(corners[1:])[0]
+        if max(x1 - x0, y1 - y0) < min_px:
+            continue
+        out.append((np.array([x0, y0, x1, y1]), float(face_prob[comp == i].mean())))
+    return out
 
 
 def _merge(cands: list[tuple[np.ndarray, float]], iou: float = 0.3) -> list[tuple[np.ndarray, float]]:
@@ -120,28 +135,48 @@ def _merge(cands: list[tuple[np.ndarray, float]], iou: float = 0.3) -> list[tupl
     return kept
 
 
+def _square(cx: float, cy: float, side: float, photo_size: tuple[int, int]) -> AlignTransform:
+    s = 512 / side
+    return AlignTransform(np.array([[s, 0, 256 - s * cx], [0, s, 256 - s * cy]]), 512, photo_size)
+
+
 def refine(parser, photo: np.ndarray, box: np.ndarray, score: float) -> FaceBox | None:
-    """Landmarks for one coarse region: parse a square crop, then the aligned face."""
+    """Landmarks for one coarse region: parse square crops around it until the parts are found,
+    then parse the aligned face (where the parser is at its best) until the landmarks settle."""
     h, w = photo.shape[:2]
     cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
     side = 2.2 * max(box[2] - box[0], box[3] - box[1])  # the skin spans ~45% of a CelebA-HQ crop
-    s = 512 / side
-    t = AlignTransform(np.array([[s, 0, 256 - s * cx], [0, s, 256 - s * cy]]), 512, (w, h))
-    lm = landmarks_from_mask(parser.parse(warp_to_aligned(photo, t)))
+    lm = None
+    for _ in range(3):
+        t = _square(cx, cy, side, (w, h))
+        mask = parser.parse(warp_to_aligned(photo, t))
+        lm = landmarks_from_mask(mask)
+        if lm is not None:
+            break
+        # Re-centre on the inner parts (eyes, nose, mouth span ~180 px of a 512² face crop).
+        ys, xs = np.nonzero(np.isin(mask, INNER_CLASSES))
+        if xs.size < 20:
+            return None
+        corners = t.to_photo(np.array([[xs.min(), ys.min()], [xs.max(), ys.max()]], np.float64))
+        (cx, cy), size = corners.mean(0), (corners[1] - corners[0]).max()
+        side = max(2.8 * size, 24.0)
     if lm is None:
         return None
     face = FaceBox(tuple(box), t.to_photo(lm), score, "parsing")
-    for _ in range(2):  # in CelebA-HQ framing the parser is at its best: measure again there
+    for _ in range(3):
         t = face_transform(face, (w, h), 512)
         mask = parser.parse(warp_to_aligned(photo, t))
         lm = landmarks_from_mask(mask)
-        if lm is None or not plausible(mask, lm):
+        if lm is None:
             return None
         ys, xs = np.nonzero(np.isin(mask, FACE_CLASSES))
         corners = t.to_photo(np.array([[xs.min(), ys.min()], [xs.max(), ys.min()],
                                        [xs.min(), ys.max()], [xs.max(), ys.max()]], np.float64))
+        moved = np.abs(lm - TEMPLATE_512).max()  # how far the parts are from where alignment put them
         face = FaceBox((*corners.min(0), *corners.max(0)), t.to_photo(lm), score, "parsing")
-    return face
+        if moved < 4:
+            break
+    return face if plausible(mask, lm) else None
 
 
 def plausible(aligned_mask: np.ndarray, landmarks: np.ndarray) -> bool:
