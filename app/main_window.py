@@ -144,7 +144,7 @@ class MainWindow(QMainWindow):
             done(result)
 
     def _on_busy(self, busy: bool) -> None:
-        self.result.set_busy(busy)
+        self.result.set_busy(self.worker.is_busy("render"))
 
     # ---- the model -----------------------------------------------------------------------------------
     def load_model(self, path: Path) -> None:

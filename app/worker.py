@@ -87,6 +87,11 @@ class _JobQueue:
         with self.cond:
             return self.running is not None or bool(self.pending)
 
+    def busy_channels(self) -> frozenset[str]:
+        with self.cond:
+            running = {self.running.channel} if self.running is not None else set()
+            return frozenset(running | set(self.pending))
+
     def loop(self) -> None:
         while True:
             with self.cond:
@@ -115,14 +120,14 @@ class _JobQueue:
 
 class Worker(QObject):
     finished = Signal(object)  # JobResult, current results only
-    busy_changed = Signal(bool)
+    busy_changed = Signal(bool)  # emitted whenever the set of busy channels changes; see is_busy()
     POLL_MS = 10
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._q = _JobQueue()
         self.dropped = 0  # stale results discarded (for tests and the log)
-        self._was_busy = False
+        self._was_busy: frozenset[str] = frozenset()
         self._poll = QTimer(self, interval=self.POLL_MS)
         self._poll.timeout.connect(self._drain)
         self._thread = threading.Thread(target=self._q.loop, name="ca2sis-worker", daemon=True)
@@ -167,6 +172,10 @@ class Worker(QObject):
     def busy(self) -> bool:
         return self._q.busy()
 
+    def is_busy(self, channel: str) -> bool:
+        """Whether ``channel`` has a job pending or running (as of the last ``busy_changed``)."""
+        return channel in self._was_busy
+
     def wait_until_idle(self, timeout: float = 30.0) -> bool:
         """Block until nothing is pending or running, then deliver the results (tests, screenshots)."""
         q = self._q
@@ -194,10 +203,10 @@ class Worker(QObject):
     # ---- GUI thread -------------------------------------------------------------------------------
     def _drain(self) -> None:
         q = self._q
-        busy = q.busy()
-        if busy != self._was_busy:
-            self._was_busy = busy
-            self.busy_changed.emit(busy)
+        channels = q.busy_channels()
+        if channels != self._was_busy:
+            self._was_busy = channels
+            self.busy_changed.emit(bool(channels))
         while True:
             try:
                 result = q.results.get_nowait()
@@ -211,8 +220,5 @@ class Worker(QObject):
                 log.debug("dropped stale result %d on %s", result.stamp, result.channel)
             else:
                 self.finished.emit(result)
-        if not busy and q.results.empty():
+        if not q.busy() and q.results.empty():  # asked again: a callback above may have submitted more
             self._poll.stop()
-            if self._was_busy:
-                self._was_busy = False
-                self.busy_changed.emit(False)

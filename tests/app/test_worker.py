@@ -77,3 +77,16 @@ def test_channels_do_not_replace_each_other(worker):
     gate.set()
     worker.wait_until_idle(5)
     assert ("batch", "batch") in results and ("render", "r2") in results and ("render", "slow") not in results
+
+
+def test_a_job_submitted_from_a_result_callback_is_delivered(worker, qtbot):
+    results = []
+
+    def on_result(r):
+        results.append(r.value)
+        if r.value == 1:
+            worker.submit("second", lambda: 2, channel="other")
+
+    worker.finished.connect(on_result)
+    worker.submit("first", lambda: 1, channel="one")
+    qtbot.waitUntil(lambda: results == [1, 2], timeout=3000)
