@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -10,9 +11,20 @@ from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
 from ca2sis.paths import BUNDLED_MODELS, user_models_dir
 
 
-def first_run_html(problem: str = "") -> str:
+def _hints_html(hints: list) -> str:
+    if not hints:
+        return ""
+    rows = []
+    for h in hints:
+        state = "installed" if h.installed else "not installed"
+        how = f"<br><small>{html.escape(h.how_to_get)}</small>" if h.how_to_get else ""
+        rows.append(f"<li><b>{html.escape(h.name)}</b> ({state}): {html.escape(h.description)}{how}</li>")
+    return "<p>Known models:</p><ul>" + "".join(rows) + "</ul>"
+
+
+def first_run_html(problem: str = "", hints: list | None = None) -> str:
     models = user_models_dir()
-    extra = f"<p style='color:#e06c6c'><b>{problem}</b></p>" if problem else ""
+    extra = f"<p style='color:#e06c6c'><b>{html.escape(problem)}</b></p>" if problem else ""
     return f"""
     <h2>No model loaded yet</h2>
     {extra}
@@ -24,6 +36,7 @@ def first_run_html(problem: str = "") -> str:
         <code>python main.py train --help</code></li>
     <li><b>Or place</b> a weights file in your models folder:<br><code>{models}</code></li>
     </ol>
+    {_hints_html(hints or [])}
     <p>Bundled models live in <code>{BUNDLED_MODELS}</code>. Or choose a file directly:</p>
     """
 
@@ -45,9 +58,14 @@ class FirstRunPanel(QWidget):
         layout.addWidget(self.text)
         layout.addWidget(button, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addStretch(1)
+        self.hints: list = []
+
+    def set_hints(self, hints: list) -> None:
+        self.hints = hints
+        self.text.setText(first_run_html("", hints))
 
     def set_problem(self, problem: str) -> None:
-        self.text.setText(first_run_html(problem))
+        self.text.setText(first_run_html(problem, self.hints))
 
 
 def weights_filter() -> str:

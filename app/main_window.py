@@ -61,6 +61,7 @@ class MainWindow(QMainWindow):
         self.canvas = MaskCanvas(self.doc, self.tools)
         self.result = ResultView()
         self.first_run = FirstRunPanel()
+        self.first_run.set_hints(services.model_hints())
         self.right = QStackedWidget()
         self.right.addWidget(self.first_run)
         self.right.addWidget(self.result)

@@ -26,6 +26,14 @@ log = logging.getLogger(__name__)
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
 
 
+@dataclass(frozen=True)
+class ModelHint:
+    name: str
+    installed: bool
+    description: str
+    how_to_get: str
+
+
 class FaceNotFound(ValueError):
     """No face in a photo (wraps the pipeline's own NoFaceError so the GUI needs no import of it)."""
 
@@ -42,6 +50,7 @@ class Services:
     save_mask: Callable[..., None] = field(
         default=lambda p, m, colour=False, classes=None: _pil_save_mask(p, m, colour, classes)
     )
+    model_hints: Callable[[], list[ModelHint]] = list  # known synthesis models, for the first-run panel
     no_face_errors: tuple[type[BaseException], ...] = (FaceNotFound,)
     missing: dict[str, str] = field(default_factory=dict)  # piece → why it is unavailable
 
@@ -75,6 +84,7 @@ def discover() -> Services:
     default_model = _guard(missing, "model manager (ca2sis.weights)", weights)
     if default_model is not None:
         services.default_model = default_model
+        services.model_hints = _model_hints
 
     photo = _guard(missing, "photo files (ca2sis.photo)", lambda: __import__("ca2sis.photo", fromlist=["x"]))
     if photo is not None:
@@ -95,6 +105,17 @@ def discover() -> Services:
         services.paste_back = align.paste_back
         services.no_face_errors = (FaceNotFound, align.NoFaceError)
     return services
+
+
+def _model_hints() -> list[ModelHint]:
+    from ca2sis import weights
+
+    try:
+        models = weights.list_models("synthesis")
+    except ValueError as exc:  # a damaged manifest: say so instead of listing nothing
+        return [ModelHint("(model manifest)", False, str(exc), "")]
+    return [ModelHint(m.entry.name, m.installed, m.entry.description,
+                      "" if m.installed else weights.how_to_get(m.entry)) for m in models]
 
 
 # ---- fallbacks -----------------------------------------------------------------------------------
