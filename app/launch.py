@@ -45,7 +45,7 @@ def main(argv: list[str]) -> int:
     from app.theme import apply_theme, configure_high_dpi, follow_system_theme
 
     configure_high_dpi()
-    app = QApplication.instance() or QApplication([sys.argv[0], *([] if args.screenshot is None else [])])
+    app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("CA2SIS Studio")
     app.setOrganizationName("ca2sis")
     apply_theme(app, None if args.theme == "system" else args.theme == "dark")

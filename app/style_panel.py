@@ -132,6 +132,14 @@ class StylePanel(QWidget):
         doc.subscribe(self._on_doc)
         self.rebuild()
 
+    def set_random_available(self, available: bool) -> None:
+        """Models without a trained mapping network cannot draw random styles."""
+        tip = "A new random style for this class (D for the current class)" if available else \
+            "This model has no trained mapping network: random styles are unavailable"
+        for row in self.rows:
+            row.dice.setEnabled(available)
+            row.dice.setToolTip(tip)
+
     def rebuild(self) -> None:
         for row in self.rows:
             row.rebuild()

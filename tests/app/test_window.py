@@ -205,3 +205,44 @@ def test_recovery_after_a_crash(window, tmp_path, monkeypatch):
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
     assert window.files.offer_recovery()
     assert np.array_equal(window.doc.mask, mask) and window.doc.dirty and not orphan.exists()
+
+
+def test_a_wrong_weights_file_is_reported_and_the_first_run_panel_says_why(qtbot, services, monkeypatch):
+    from app.main_window import MainWindow
+
+    errors = []
+    monkeypatch.setattr(QMessageBox, "critical", lambda parent, title, text, *a: errors.append(text))
+
+    def refuse(path, device):
+        raise ValueError(f"{path.name} is not a (CA)²-SIS generator checkpoint")
+
+    services.load_editor = refuse
+    win = MainWindow(services)
+    try:
+        win.load_model(__import__("pathlib").Path("cat.jpg"))
+        win.worker.wait_until_idle(5)
+        qtbot.waitUntil(lambda: bool(errors), timeout=3000)
+        assert "cat.jpg is not" in errors[0] and "cat.jpg is not" in win.first_run.text.text()
+        assert win.bridge is None and win.right.currentWidget() is win.first_run
+    finally:
+        win.interactive = False
+        win.close()
+
+
+def test_hidden_classes_are_transparent_on_the_canvas():
+    from app.canvas import compose
+    from ca2sis.classes import CELEBAMASK_HQ
+
+    face = np.full((2, 2, 3), 100, np.uint8)
+    mask = np.array([[1, 1], [13, 13]], np.uint8)
+    alpha = np.full(19, 0.5, np.float32)
+    alpha[13] = 0.0
+    out = compose(face, mask, CELEBAMASK_HQ.palette(), alpha)
+    assert (out[1] == 100).all() and (out[0, 0] == [152, 50, 50]).all()
+
+
+def test_models_without_a_mapping_network_disable_the_dice(window):
+    editor = FakeEditor()
+    editor.has_mapping = False
+    window.set_editor(editor)
+    assert not window.style_panel.rows[13].dice.isEnabled()
