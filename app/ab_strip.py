@@ -7,7 +7,7 @@ import random
 
 import numpy as np
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QIcon
+from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -93,7 +93,6 @@ class ABStrip(QWidget):
         self.list.setWrapping(False)
         self.list.setIconSize(QSize(128, 128))
         self.list.setGridSize(QSize(140, 156))
-        self.list.setUniformItemSizes(True)
         self.list.setMovement(QListWidget.Movement.Static)
         self.list.setMinimumHeight(150)
         self.list.setToolTip("Click a variant to keep it (undoable)")
@@ -118,8 +117,10 @@ class ABStrip(QWidget):
             self.message.emit(f"A/B strip: {exc}")
             return
         self.list.clear()
+        placeholder = QPixmap(128, 128)  # the tiles keep their size while the renders come in
+        placeholder.fill(self.palette().mid().color())
         for _, _, caption in self.tiles:
-            item = QListWidgetItem(caption)
+            item = QListWidgetItem(QIcon(placeholder), caption)
             item.setTextAlignment(Qt.AlignmentFlag.AlignHCenter)
             self.list.addItem(item)
         self.render_requested.emit(plans_for(self.doc, self.tiles))
@@ -127,6 +128,7 @@ class ABStrip(QWidget):
     def show_images(self, images: list[np.ndarray]) -> None:
         for i, image in enumerate(images[: self.list.count()]):
             self.list.item(i).setIcon(QIcon(thumbnail(image, 128)))
+        self.list.doItemsLayout()
 
     def _pick(self, item: QListWidgetItem) -> None:
         row = self.list.row(item)

@@ -28,6 +28,11 @@ class ClassPalette(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keys belong to the shortcuts
+        # Check boxes drawn by the style sheet stay visible in dark themes too.
+        self.table.setStyleSheet(
+            "QTableView::indicator { width: 12px; height: 12px; border: 1px solid palette(mid); border-radius: 3px; }"
+            "QTableView::indicator:checked { background: palette(highlight); border-color: palette(highlight); }"
+        )
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(COL_CLASS, QHeaderView.ResizeMode.Stretch)
         for col in (COL_KEY, COL_PIXELS, COL_VISIBLE, COL_LOCK):

@@ -39,6 +39,9 @@ def dark_palette() -> QPalette:
         (QPalette.ColorRole.HighlightedText, QColor(255, 255, 255)),
         (QPalette.ColorRole.Link, accent),
         (QPalette.ColorRole.PlaceholderText, QColor(140, 143, 150)),
+        (QPalette.ColorRole.Mid, QColor(112, 116, 124)),
+        (QPalette.ColorRole.Dark, QColor(22, 23, 26)),
+        (QPalette.ColorRole.Light, QColor(70, 73, 80)),
     ]:
         p.setColor(role, colour)
     for role in (QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText, QPalette.ColorRole.WindowText):
