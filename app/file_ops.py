@@ -42,6 +42,10 @@ class FileOps:
         self._autosave_timer.timeout.connect(self.autosave)
         self._autosave_timer.start()
         self._progress: QProgressDialog | None = None
+        self._relay: ProgressRelay | None = None
+        self._progress_title = ""
+        self._progress_timer = QTimer(win, interval=100)  # shows the worker's latest progress report
+        self._progress_timer.timeout.connect(self._show_latest_progress)
         self._reference_jobs = 0
 
     # ---- dialogs ----------------------------------------------------------------------------------
@@ -60,22 +64,27 @@ class FileOps:
         return Path(path) if path else None
 
     def _show_progress(self, title: str) -> ProgressRelay:
-        relay = ProgressRelay(self.win)
+        relay = ProgressRelay()
         dialog = QProgressDialog(title, "", 0, 100, self.win)
         dialog.setCancelButton(None)  # the pipeline cannot be interrupted half-way; closing is harmless
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
         dialog.setMinimumDuration(300)
         dialog.setValue(0)
 
-        def show(stage: str, fraction: float) -> None:
-            dialog.setLabelText(f"{title}\n{stage}")
-            dialog.setValue(int(fraction * 100))
-
-        relay.progressed.connect(show)
-        self._progress = dialog
+        self._close_progress()
+        self._progress, self._relay, self._progress_title = dialog, relay, title
+        self._progress_timer.start()
         return relay
 
+    def _show_latest_progress(self) -> None:
+        latest = self._relay.take() if self._relay is not None else None
+        if latest is not None and self._progress is not None:
+            self._progress.setLabelText(f"{self._progress_title}\n{latest[0]}")
+            self._progress.setValue(int(latest[1] * 100))
+
     def _close_progress(self) -> None:
+        self._progress_timer.stop()
+        self._relay = None
         if self._progress is not None:
             self._progress.reset()
             self._progress.deleteLater()
@@ -96,7 +105,7 @@ class FileOps:
         services, classes = self.win.services, self.doc.classes
 
         def job() -> OpenedFace:
-            return open_face(services, path, classes, face_index, whole_image, progress=relay.progressed.emit)
+            return open_face(services, path, classes, face_index, whole_image, progress=relay.report)
 
         self.win.run_job("open", ("open", str(path), face_index, whole_image), job,
                          lambda r: self._photo_opened(path, r, face_index))
@@ -303,11 +312,18 @@ class FileOps:
         if path is None:
             return False
         bridge = self.win.bridge
+        relay = self._show_progress(f"Rendering {len(plans)} frames for {path.name}")
 
         def job() -> Path:
-            return write_animation(path, [bridge.render(p).image for p in plans])
+            frames = []
+            for i, plan in enumerate(plans):
+                relay.report(f"frame {i + 1} of {len(plans)}", i / len(plans))
+                frames.append(bridge.render(plan).image)
+            relay.report("writing the file", 1.0)
+            return write_animation(path, frames)
 
         def done(result: JobResult) -> None:
+            self._close_progress()
             if result.ok:
                 self.win.statusBar().showMessage(f"Wrote {path.name} ({len(plans)} frames)", 8000)
             else:

@@ -54,10 +54,22 @@ class _Job:
     stamp: int
 
 
-class ProgressRelay(QObject):
-    """Carries progress reports (stage, fraction) from the worker thread to the GUI thread."""
+class ProgressRelay:
+    """The latest progress report (stage, fraction) of a job, written by the worker thread and read by
+    a GUI timer: like results, progress never crosses threads through Qt."""
 
-    progressed = Signal(str, float)
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._latest: tuple[str, float] | None = None
+
+    def report(self, stage: str, fraction: float) -> None:
+        with self._lock:
+            self._latest = (stage, float(fraction))
+
+    def take(self) -> tuple[str, float] | None:
+        with self._lock:
+            latest, self._latest = self._latest, None
+        return latest
 
 
 def _describe(exc: BaseException) -> str:

@@ -92,3 +92,14 @@ def test_autosaves_of_dead_processes_are_offered_for_recovery(tmp_path):
     assert saver.orphans() == [orphan]
     saver.discard_own()
     assert not own.exists()
+
+
+def test_the_alignment_survives_a_round_trip(tmp_path):
+    align = pytest.importorskip("ca2sis.align", reason="the photo pipeline is not installed")
+    doc = rich_doc()
+    matrix = np.array([[0.5, 0.01, -3.0], [-0.01, 0.5, 7.25]])
+    doc.context.transform = align.AlignTransform(matrix, 512, (70, 90))
+    back = load_project(save_project(doc, tmp_path / "a.ca2sis"))
+    t = back.context.transform
+    assert isinstance(t, align.AlignTransform)
+    assert np.array_equal(t.matrix, matrix) and t.size == 512 and tuple(t.photo_size) == (70, 90)
