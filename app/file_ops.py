@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+from PIL import Image
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog
 
@@ -30,6 +31,16 @@ if TYPE_CHECKING:
 AUTOSAVE_SECONDS = 30
 PHOTO_FILTER = "Images (" + " ".join(f"*{s}" for s in IMAGE_SUFFIXES) + ");;All files (*)"
 PROJECT_FILTER = f"CA2SIS projects (*{SUFFIX})"
+
+
+def looks_like_index_mask(path: Path, num_classes: int) -> bool:
+    try:
+        with Image.open(path) as im:
+            if im.mode not in ("L", "P"):
+                return False
+            return int(np.asarray(im).max()) < num_classes
+    except (OSError, ValueError):
+        return False
 
 
 class FileOps:
@@ -92,8 +103,11 @@ class FileOps:
 
     # ---- opening -------------------------------------------------------------------------------------
     def open_any(self, path: Path) -> None:
+        """A project, an index mask (single-channel image of class ids) or a photo, by content."""
         if path.suffix.lower() == SUFFIX:
             self.open_project(path)
+        elif looks_like_index_mask(path, len(self.doc.classes)):
+            self.open_mask(path)
         else:
             self.open_photo(path)
 

@@ -8,6 +8,7 @@ the first-run panel. Tests pass their own :class:`Services` with fakes.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import tempfile
@@ -70,9 +71,16 @@ def discover() -> Services:
     services = Services(missing=missing)
 
     def editor():
-        from ca2sis.editor import Editor
+        if importlib.util.find_spec("ca2sis.editor") is None:
+            raise ImportError("No module named 'ca2sis.editor'")
 
-        return lambda path, device: Editor.load(path, device=device)
+        def load(path: Path, device: str) -> Any:
+            # Imported here, on the worker thread: torch takes seconds to import, the window shows at once.
+            from ca2sis.editor import Editor
+
+            return Editor.load(path, device=device)
+
+        return load
 
     services.load_editor = _guard(missing, "model (ca2sis.editor)", editor)
 

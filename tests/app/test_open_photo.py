@@ -100,3 +100,10 @@ def test_mp4_export(tmp_path):
     assert path.stat().st_size > 0 and [p.name for p in tmp_path.iterdir()] == ["a.mp4"]
     with pytest.raises(ValueError, match="gif or .mp4"):
         write_animation(tmp_path / "a.avi", frames)
+
+
+def test_open_any_tells_masks_from_photos(window, tmp_path):
+    _, mask = face_pair()
+    Image.fromarray(mask).save(tmp_path / "m.png")
+    window.files.open_any(tmp_path / "m.png")
+    assert np.array_equal(window.doc.mask, mask) and window.doc.face is None
