@@ -49,14 +49,17 @@ def machine() -> dict:
             "python": platform.python_version(), "torch": torch.__version__, "system": platform.platform()}
 
 
-def bench_parser(name: str, pairs, raw: bool = False) -> dict:
+def bench_parser(name: str, pairs, raw: bool = False, flip: bool = False) -> dict:
     parser = load_parser(name, cache=False)
     if raw:
         parser.clean = False
+    if flip:
+        parser.flip_tta = True
     cm = ConfusionMatrix(len(CELEBAMASK_HQ))
     parser.parse(load_image(pairs[0][1]))  # warm-up (first-call allocations)
     seconds = []
-    for _, img_path, mask_path in tqdm(pairs, desc=name + (" (raw)" if raw else ""), unit="face", leave=False):
+    label = name + (" (raw)" if raw else "") + (" (flip)" if flip else "")
+    for _, img_path, mask_path in tqdm(pairs, desc=label, unit="face", leave=False):
         rgb, truth = load_image(img_path), load_mask(mask_path)
         t0 = time.perf_counter()
         pred = parser.parse(rgb)
@@ -64,7 +67,7 @@ def bench_parser(name: str, pairs, raw: bool = False) -> dict:
         cm.add(truth, pred)
     iou = cm.iou()
     return {
-        "backend": name, "cleaned": not raw, "faces": len(pairs), "miou": cm.miou(),
+        "backend": label, "cleaned": not raw, "flip_averaged": flip, "faces": len(pairs), "miou": cm.miou(),
         "pixel_accuracy": cm.pixel_accuracy(), "seconds_per_face": float(np.median(seconds)),
         "iou": {n: (None if np.isnan(v) else round(float(v), 4))
                 for n, v in zip(CELEBAMASK_HQ.names, iou, strict=True)},
@@ -117,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--backends", default="", help="comma-separated (default: every ready one)")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--raw", action="store_true", help="also score the bundled parser without clean-up")
+    p.add_argument("--flip", action="store_true", help="also score the bundled parser with mirror averaging")
     p.add_argument("--detection", type=int, default=0, metavar="N", help="also test offline detection on N photos")
     p.add_argument("--json", type=Path, help="write the results here")
     args = p.parse_args(argv)
@@ -141,19 +145,21 @@ def main(argv: list[str] | None = None) -> int:
         results.append(bench_parser(name, held))
         if args.raw and name == "bundled":
             results.append(bench_parser(name, held, raw=True))
+        if args.flip and name == "bundled":
+            results.append(bench_parser(name, held, flip=True))
     report = {"machine": machine(), "held_out_pairs": len(held), "results": results}
     if args.detection:
         report["detection"] = bench_detection(held_all, args.detection)
     print(f"\n{len(held)} held-out pairs · {report['machine']['cpu']} · {report['machine']['torch_threads']} thread(s)")
     print(f"{'backend':<18} {'mIoU':>6} {'pix acc':>8} {'ms/face':>8}")
     for r in results:
-        label = r["backend"] + ("" if r["cleaned"] else " (raw)")
+        label = r["backend"]
         print(f"{label:<18} {r['miou']:6.3f} {r['pixel_accuracy']:8.3f} {r['seconds_per_face'] * 1000:8.1f}")
     if results:
         print("\nper-class IoU")
-        print(f"{'class':<12}" + "".join(f"{r['backend'][:9]:>10}" for r in results))
+        print(f"{'class':<12}" + "".join(f"{r['backend'].replace('bundled', 'bndl')[:11]:>12}" for r in results))
         for cls in CELEBAMASK_HQ.names:
-            cells = "".join(f"{'n/a' if r['iou'][cls] is None else format(r['iou'][cls], '.3f'):>10}" for r in results)
+            cells = "".join(f"{'n/a' if r['iou'][cls] is None else format(r['iou'][cls], '.3f'):>12}" for r in results)
             print(f"{cls:<12}{cells}")
     if args.detection:
         print(f"\noffline detection: {json.dumps(report['detection'])}")
