@@ -107,6 +107,13 @@ class ABStrip(QWidget):
         self.go.clicked.connect(self.request)
         self.list.itemClicked.connect(self._pick)
 
+    def set_random_available(self, available: bool) -> None:
+        """Random styles need a trained mapping network; without one only α steps are offered."""
+        index = self.mode.findData("random")
+        self.mode.model().item(index).setEnabled(available)
+        if not available and self.mode.currentData() == "random":
+            self.mode.setCurrentIndex(self.mode.findData("style"))
+
     def set_class(self, cls: int) -> None:
         self.cls.setCurrentIndex(cls)
 

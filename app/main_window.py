@@ -174,6 +174,7 @@ class MainWindow(QMainWindow):
         self.device_label.setToolTip("Where the model runs")
         self.right.setCurrentWidget(self.result)
         self.style_panel.set_random_available(bool(getattr(editor, "has_mapping", True)))
+        self.ab_strip.set_random_available(bool(getattr(editor, "has_mapping", True)))
         self.worker.forget("render")
         self.statusBar().showMessage(f"Model {getattr(editor, 'model_name', '')} ready", 5000)
         self.schedule_render()

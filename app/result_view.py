@@ -61,7 +61,7 @@ class ResultView(QWidget):
         if att.shape != (h, w):
             att = np.asarray(Image.fromarray((att * 255).astype(np.uint8)).resize((w, h), Image.Resampling.BILINEAR))
             att = att.astype(np.float32) / 255.0
-        a = (0.25 + 0.6 * att)[..., None]
+        a = (0.1 + 0.55 * att)[..., None]  # the face stays readable under the heat
         return (self.result * (1 - a) + heat_rgb(att) * a).astype(np.uint8)
 
     def _refresh(self) -> None:
