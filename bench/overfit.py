@@ -68,6 +68,8 @@ def overfit(
             lr_d=lr_d,
             checkpoint_every=every,
             log_every=every,
+            epochs=steps,  # constant learning rate for the whole run
+            epochs_decay=0,
             image_every=10**9,
             val_batch=pairs,
         )
@@ -104,7 +106,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", default=str(SHARED_MINI), help="folder with images/*.jpg and masks/*.png")
     parser.add_argument("--preset", default="tiny")
-    parser.add_argument("--steps", type=int, default=300)
+    parser.add_argument("--steps", type=int, default=400)
     parser.add_argument("--pairs", type=int, default=8)
     parser.add_argument("--batch", type=int, default=4)
     parser.add_argument("--every", type=int, default=25, help="steps between L1 measurements")
