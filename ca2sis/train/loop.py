@@ -15,12 +15,10 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
-import random
 import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from torch.nn.parallel import DistributedDataParallel as DDP
 from torch.utils.data import DataLoader
@@ -53,21 +51,6 @@ log = logging.getLogger("ca2sis.train")
 
 class TrainingDiverged(RuntimeError):
     """A loss became NaN or infinite; the last good checkpoint is left as it was."""
-
-
-def _rng_state() -> dict[str, Any]:
-    np_state = np.random.get_state()
-    return {
-        "python": [random.getstate()[0], list(random.getstate()[1]), random.getstate()[2]],
-        "numpy": [np_state[0], np_state[1].tolist(), *np_state[2:]],
-    }
-
-
-def _set_rng_state(meta: dict[str, Any]) -> None:
-    py = meta["python"]
-    random.setstate((py[0], tuple(py[1]), py[2]))
-    npy = meta["numpy"]
-    np.random.set_state((npy[0], np.array(npy[1], dtype=np.uint32), *npy[2:]))
 
 
 def load_frozen_generator(source: str) -> CA2SIS:
@@ -372,7 +355,7 @@ class Trainer:
             "model_config": self.model_config.to_dict(),
             "opt_g": ckpt.flatten_optimizer("opt_g", self.opt_g.state_dict(), tensors),
             "opt_d": ckpt.flatten_optimizer("opt_d", self.opt_d.state_dict(), tensors),
-            "rng": _rng_state(),
+            "rng": ckpt.host_rng_state(),
         }
         tensors["rng/torch"] = torch.get_rng_state()
         tensors["rng/noise"] = self.noise.get_state()
@@ -397,7 +380,7 @@ class Trainer:
         cuda = [tensors[f"rng/cuda/{i}"] for i in range(torch.cuda.device_count()) if f"rng/cuda/{i}" in tensors]
         if cuda and len(cuda) == torch.cuda.device_count():
             torch.cuda.set_rng_state_all(cuda)
-        _set_rng_state(meta["rng"])
+        ckpt.set_host_rng_state(meta["rng"])
         self.step = int(meta["step"])
         self.best = math.inf if meta["best"] is None else float(meta["best"])
         log.info("resumed from %s at step %d", path, self.step)

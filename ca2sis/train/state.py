@@ -11,10 +11,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import random
 import tempfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
@@ -106,3 +108,20 @@ def load_state(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
 def split_prefix(tensors: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
     head = prefix + "/"
     return {k[len(head) :]: v for k, v in tensors.items() if k.startswith(head)}
+
+
+def host_rng_state() -> dict[str, Any]:
+    """Python's and NumPy's global RNG states as JSON-able lists."""
+    py = random.getstate()
+    np_state = np.random.get_state()
+    return {
+        "python": [py[0], list(py[1]), py[2]],
+        "numpy": [np_state[0], np_state[1].tolist(), *np_state[2:]],
+    }
+
+
+def set_host_rng_state(meta: dict[str, Any]) -> None:
+    py = meta["python"]
+    random.setstate((py[0], tuple(py[1]), py[2]))
+    npy = meta["numpy"]
+    np.random.set_state((npy[0], np.array(npy[1], dtype=np.uint32), *npy[2:]))
