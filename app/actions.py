@@ -145,8 +145,14 @@ def install_actions(win: MainWindow) -> Actions:
         v.addAction(dock.toggleViewAction())
 
     s = menu.addMenu("&Style")
-    add(s, "&Random Style for Current Class", "D", lambda: win.style_panel.rows[tools.current_class].roll(),
-        "Roll the dice for the current class", "dice")
+    def roll() -> None:
+        row = win.style_panel.rows[tools.current_class]
+        if row.dice.isEnabled():
+            row.roll()
+        else:
+            win.show_error_status(row.dice.toolTip())
+
+    add(s, "&Random Style for Current Class", "D", roll, "Roll the dice for the current class", "dice")
     add(s, "&Own Style for Current Class", "Shift+D", lambda: doc.set_style(tools.current_class, None))
     add(s, "&A/B Strip for Current Class", "Ctrl+B", lambda: (win.docks["ab"].show(), win.ab_strip.request()),
         "Render variants of the current class side by side")
