@@ -52,6 +52,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--max-steps", type=int, help="stop after this many steps (the LR schedule still follows epochs)")
     g.add_argument("--dry-run", action="store_true", help="print the resolved configuration and exit")
     g.add_argument("--device", help="auto (default), cpu, cuda, cuda:1 ...")
+    g.add_argument("--threads", type=int, help="CPU threads per process (default: torch's choice)")
     g.add_argument("--precision", choices=PRECISIONS, help="auto: bf16 autocast on CUDA, fp32 elsewhere")
     g.add_argument("--gradient-checkpointing", action="store_true", default=None)
     g.add_argument("--seed", type=int)
@@ -121,6 +122,7 @@ def resolve(args: argparse.Namespace):
         model = preset(cfg.preset, num_classes=n)
     if cfg.stage == "mapping":
         model = _frozen_config(cfg.from_run or "", model)
+        cfg.preset = model.name  # the frozen generator decides the model, whatever --preset says
     return cfg, model, next_run_dir(root, cfg.preset, cfg.data, cfg.stage), False
 
 
@@ -170,6 +172,10 @@ def _train(cfg: TrainConfig, model_config, run_dir: Path, resume: bool) -> int:
     from ca2sis.train.loop import Trainer, TrainingDiverged
     from ca2sis.train.rundir import CONFIG_FILE, write_json
 
+    if cfg.threads:
+        import torch
+
+        torch.set_num_threads(cfg.threads)
     info, device = init_distributed(cfg.device)
     try:
         run_dir = Path(broadcast_object(str(run_dir), info))  # type: ignore[arg-type]

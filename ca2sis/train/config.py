@@ -61,6 +61,7 @@ class TrainConfig:
     precision: str = "auto"  # auto = bf16 autocast on CUDA, fp32 elsewhere
     gradient_checkpointing: bool = False
     device: str = "auto"
+    threads: int | None = None  # CPU threads per process (None: torch's default); 1 on a busy shared machine
     log_every: int = 50
     image_every: int = 500
     checkpoint_every: int = 1000

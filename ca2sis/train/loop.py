@@ -339,7 +339,10 @@ class Trainer:
                 "ema": str(self.ema is not None),
             }
             save_model(self.run_dir / GENERATOR, self.export_model(), meta)
-            log.info("checkpoint at step %d (val L1 %.4f%s)", self.step, score, ", best so far" if improved else "")
+            if math.isfinite(score):
+                log.info("checkpoint at step %d (val L1 %.4f%s)", self.step, score, ", best so far" if improved else "")
+            else:
+                log.info("checkpoint at step %d", self.step)
         barrier(self.info)
 
     def save(self, path: Path) -> None:
