@@ -246,3 +246,18 @@ def test_models_without_a_mapping_network_disable_the_dice(window):
     editor.has_mapping = False
     window.set_editor(editor)
     assert not window.style_panel.rows[13].dice.isEnabled()
+
+
+def test_autosave_writes_while_dirty_and_a_save_removes_it(loaded, tmp_path):
+    files, doc = loaded.files, loaded.doc
+    files.autosave()
+    assert not list(files.autosaver.folder.glob("*.ca2sis")) if files.autosaver.folder.exists() else True
+    doc.set_style(13, StyleSource("random", seed=3))
+    files.autosave()
+    saved = list(files.autosaver.folder.glob("*.ca2sis"))
+    assert len(saved) == 1
+    from app.project_io import load_project
+
+    assert load_project(saved[0]).styles == doc.styles
+    assert files.save(tmp_path / "kept.ca2sis")
+    assert not list(files.autosaver.folder.glob("*.ca2sis"))
