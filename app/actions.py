@@ -7,11 +7,12 @@ Every frequent action has a shortcut, shown in its menu entry and its tooltip (s
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QComboBox, QLabel, QMessageBox, QSlider, QSpinBox, QToolBar
+from PySide6.QtWidgets import QComboBox, QFileDialog, QLabel, QMessageBox, QSlider, QSpinBox, QToolBar
 
 from app.dialogs import ShortcutSheet
 from app.first_run import weights_filter
@@ -63,14 +64,11 @@ def install_actions(win: MainWindow) -> Actions:
         acts.all.append(action)
         return action
 
-    def choose_weights() -> None:
-        from PySide6.QtWidgets import QFileDialog
-
-        path, _ = QFileDialog.getOpenFileName(win, "Load model weights", "", weights_filter())
+    def choose_weights(register: bool = False) -> None:
+        title = "Register model weights (copied to your models folder)" if register else "Load model weights"
+        path, _ = QFileDialog.getOpenFileName(win, title, "", weights_filter())
         if path:
-            from pathlib import Path
-
-            win.load_model(Path(path))
+            (win.register_model if register else win.load_model)(Path(path))
 
     f = menu.addMenu("&File")
     add(f, "&Open Photo…", "Ctrl+O", lambda: files.open_photo(), "Open a portrait: detect, align and parse it",
@@ -92,7 +90,9 @@ def install_actions(win: MainWindow) -> Actions:
         "GIF/MP4 of the current class's shape morph")
     add(f, "Export Whole-Face Shape Animation…", "", lambda: files.export_animation(kind="shape", cls=None))
     f.addSeparator()
-    add(f, "&Load Model Weights…", "Ctrl+L", choose_weights)
+    add(f, "&Load Model Weights…", "Ctrl+L", lambda: choose_weights(), "Use a weights file for this session")
+    add(f, "Re&gister Model Weights…", "", lambda: choose_weights(register=True),
+        "Copy a weights file into your models folder and make it the default")
     f.addSeparator()
     add(f, "&Quit", QKeySequence.StandardKey.Quit, win.close)
 
@@ -191,8 +191,7 @@ def install_actions(win: MainWindow) -> Actions:
     for action in (acts.undo, acts.redo, acts.before_after, acts.attention):
         bar.addAction(action)
     win.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
-    first_run_button = win.first_run.choose_weights
-    first_run_button.connect(choose_weights)
+    win.first_run.choose_weights.connect(lambda: choose_weights(register=True))
 
     doc.history.on_change.append(acts.sync_history)
     acts.sync_tools()

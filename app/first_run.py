@@ -51,7 +51,7 @@ class FirstRunPanel(QWidget):
         self.text.setTextFormat(Qt.TextFormat.RichText)
         self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         button = QPushButton("Choose weights file…")
-        button.setToolTip("Load a .safetensors or latest_net_G.pth file")
+        button.setToolTip("Register a .safetensors or latest_net_G.pth file as your default model and load it")
         button.clicked.connect(self.choose_weights)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 24, 24, 24)

@@ -158,6 +158,24 @@ class MainWindow(QMainWindow):
         loader, device = self.services.load_editor, self.device
         self.run_job("model", ("model", str(path)), lambda: loader(Path(path), device), self._model_loaded)
 
+    def register_model(self, path: Path) -> None:
+        """Register weights in the user's models folder (the default from now on), then load them."""
+        if self.services.register_model is None:
+            self.load_model(path)
+            return
+        register = self.services.register_model
+        self.statusBar().showMessage(f"Registering {Path(path).name} (checking and copying)…")
+
+        def done(result: JobResult) -> None:
+            if result.ok:
+                self.statusBar().showMessage(f"Registered {Path(path).name} as the default model", 8000)
+                self.load_model(result.value)
+            else:
+                self.first_run.set_problem(f"Could not register the weights: {result.error}")
+                self.report_error("Could not register the weights", result.error or "")
+
+        self.run_job("model", ("register", str(path)), lambda: register(Path(path)), done)
+
     def _model_loaded(self, result: JobResult) -> None:
         if not result.ok:
             self.device_label.setText("No model")

@@ -52,6 +52,7 @@ class Services:
         default=lambda p, m, colour=False, classes=None: _pil_save_mask(p, m, colour, classes)
     )
     model_hints: Callable[[], list[ModelHint]] = list  # known synthesis models, for the first-run panel
+    register_model: Callable[[Path], Path] | None = None  # copy into the models folder as the default
     no_face_errors: tuple[type[BaseException], ...] = (FaceNotFound,)
     missing: dict[str, str] = field(default_factory=dict)  # piece → why it is unavailable
 
@@ -93,6 +94,7 @@ def discover() -> Services:
     if default_model is not None:
         services.default_model = default_model
         services.model_hints = _model_hints
+        services.register_model = _register_model
 
     photo = _guard(missing, "photo files (ca2sis.photo)", lambda: __import__("ca2sis.photo", fromlist=["x"]))
     if photo is not None:
@@ -113,6 +115,13 @@ def discover() -> Services:
         services.paste_back = align.paste_back
         services.no_face_errors = (FaceNotFound, align.NoFaceError)
     return services
+
+
+def _register_model(path: Path) -> Path:
+    from ca2sis import paths, weights
+
+    entry = weights.register_model(path, make_default=True)
+    return paths.user_models_dir() / entry.file
 
 
 def _model_hints() -> list[ModelHint]:

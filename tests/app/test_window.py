@@ -261,3 +261,18 @@ def test_autosave_writes_while_dirty_and_a_save_removes_it(loaded, tmp_path):
     assert load_project(saved[0]).styles == doc.styles
     assert files.save(tmp_path / "kept.ca2sis")
     assert not list(files.autosaver.folder.glob("*.ca2sis"))
+
+
+def test_registering_weights_loads_the_registered_copy(window, qtbot, tmp_path):
+    registered = []
+
+    def register(path):
+        registered.append(path)
+        return tmp_path / "models" / path.name
+
+    window.services.register_model = register
+    window.services.load_editor = lambda path, device: FakeEditor()
+    window.register_model(tmp_path / "latest_net_G.pth")
+    window.worker.wait_until_idle(5)
+    qtbot.waitUntil(lambda: window.bridge is not None, timeout=3000)
+    assert registered == [tmp_path / "latest_net_G.pth"] and window.right.currentWidget() is window.result
