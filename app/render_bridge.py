@@ -3,8 +3,8 @@
 The GUI thread builds a :class:`RenderPlan` quickly: a :class:`RenderRequest` whose keys are the
 document's own content keys, plus the arrays those keys stand for. Two plans compare equal exactly
 when their requests do, so the worker can skip unchanged work. On the worker thread the
-:class:`RenderBridge` registers the arrays with the editor once (the editor caches style codes and mask
-embeddings per key) and translates the document keys into the editor's.
+:class:`RenderBridge` registers the arrays with the editor (which caches style codes and mask embeddings per key) and
+translates the document keys into the editor's.
 """
 
 from __future__ import annotations
@@ -76,26 +76,21 @@ class RenderBridge:
 
     def __init__(self, editor: Any) -> None:
         self.editor = editor
-        self._face_keys: dict[str, str] = {}
-        self._mask_keys: dict[str, str] = {}
         self._lock = threading.Lock()
 
     def render(self, plan: RenderPlan) -> RenderResult:
         with self._lock:
             return self.editor.render(self._translate(plan))
 
+    # Registered on every render, not remembered here: the editor's caches are bounded and may have
+    # evicted an entry since; registering again is cheap (a resize and a hash) and never recomputes
+    # an encoding the editor still holds.
     def _face(self, key: str, plan: RenderPlan) -> str:
-        if key not in self._face_keys:
-            image, mask = plan.faces[key]
-            self._face_keys[key] = self.editor.add_face(image, mask)
-        return self._face_keys[key]
+        image, mask = plan.faces[key]
+        return self.editor.add_face(image, mask)
 
     def _mask(self, key: str, plan: RenderPlan) -> str:
-        if key not in self._mask_keys:
-            if len(self._mask_keys) > 64:  # painted masks come and go; keep the table small
-                self._mask_keys.clear()
-            self._mask_keys[key] = self.editor.add_mask(plan.masks[key])
-        return self._mask_keys[key]
+        return self.editor.add_mask(plan.masks[key])
 
     def _translate(self, plan: RenderPlan) -> RenderRequest:
         req = plan.request
