@@ -34,6 +34,7 @@ class MaskCanvas(QWidget):
     class_picked = Signal(int)
     reference_dropped = Signal(int, object)  # class under the drop, ("file", path) or ("reference", key)
     view_changed = Signal()
+    hovered = Signal(str)  # "x, y · class" under the cursor, "" when outside the mask
 
     def __init__(self, doc: Document, tools: ToolState, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -229,6 +230,10 @@ class MaskCanvas(QWidget):
         elif self._lasso:
             self._lasso.append(self.to_image(pos))
         self._mouse = pos
+        x, y = self.to_image(pos)
+        cls = mask_ops.pick_label(self.doc.mask, int(x), int(y))
+        self.hovered.emit("" if cls is None else f"{int(x)}, {int(y)} · {self.doc.classes[cls].label}  "
+                          f"· zoom {self._scale * 100:.0f} %")
         self.update()
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802

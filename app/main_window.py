@@ -88,6 +88,8 @@ class MainWindow(QMainWindow):
         self.docks["styles"].raise_()
         self._docks_sized = False
 
+        self.cursor_label = QLabel("")
+        self.statusBar().addPermanentWidget(self.cursor_label)
         self.device_label = QLabel("No model")
         self.model_label = QLabel("")
         self.time_label = QLabel("")
@@ -106,6 +108,7 @@ class MainWindow(QMainWindow):
         self.tools.changed.connect(self._on_tools)
         self.canvas.stroke_extended.connect(lambda: self._live_timer.isActive() or self._live_timer.start())
         self.canvas.stroke_finished.connect(self.schedule_render)
+        self.canvas.hovered.connect(self.cursor_label.setText)
         self.canvas.class_picked.connect(lambda c: setattr(self.tools, "current_class", c))
         self.canvas.reference_dropped.connect(lambda c, p: self.files.assign_reference([c], p))
         self.style_panel.reference_dropped.connect(lambda c, p: self.files.assign_reference([c], p))
