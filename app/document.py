@@ -131,6 +131,7 @@ class Document:
         self.path = None
         self.history.clear()
         self.dirty = False
+        self._stroke_before = None
         self._emit("replaced")
 
     def replace_with(self, other: Document) -> None:
