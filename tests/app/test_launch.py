@@ -13,12 +13,26 @@ pytestmark = pytest.mark.gui
 APP = Path(__file__).resolve().parents[2] / "app"
 
 
+def imported_modules(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
 def test_the_gui_layer_never_imports_torch():
     for path in APP.glob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text())):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
-                [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
-            assert not any(n == "torch" or n.startswith("torch.") for n in names), f"{path.name} imports torch"
+        bad = {n for n in imported_modules(path) if n.split(".")[0] == "torch"}
+        assert not bad, f"app/{path.name} imports {bad}; reach the model through ca2sis.editor"
+
+
+def test_the_library_never_imports_qt():
+    for path in (APP.parent / "ca2sis").rglob("*.py"):
+        bad = {n for n in imported_modules(path) if n.split(".")[0] in ("PySide6", "PyQt5", "PyQt6", "app")}
+        assert not bad, f"{path.relative_to(APP.parent)} imports {bad}; the library stays GUI-free"
 
 
 def test_screenshot_without_a_model_shows_the_first_run_state(qapp, tmp_path):
