@@ -94,7 +94,7 @@ class ABStrip(QWidget):
         self.list.setIconSize(QSize(128, 128))
         self.list.setGridSize(QSize(140, 156))
         self.list.setMovement(QListWidget.Movement.Static)
-        self.list.setMinimumHeight(150)
+        self.list.setMinimumHeight(120)
         self.list.setToolTip("Click a variant to keep it (undoable)")
         top = QHBoxLayout()
         for w in (QLabel("Class"), self.cls, self.mode, QLabel("N"), self.count, self.go):

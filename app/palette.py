@@ -53,6 +53,7 @@ class ClassPalette(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.table)
+        self.setMinimumWidth(250)  # class names stay readable next to the key and count columns
 
         self._count_timer = QTimer(self, singleShot=True, interval=150)  # counts lag painting a little
         self._count_timer.timeout.connect(self.refresh_counts)
