@@ -65,9 +65,12 @@ def morph_class(
     return out
 
 
-def morph_all(mask: np.ndarray, reference: np.ndarray, alpha: float, num_classes: int) -> np.ndarray:
+def morph_all(
+    mask: np.ndarray, reference: np.ndarray, alpha: float, num_classes: int, locked: Iterable[int] = ()
+) -> np.ndarray:
     """The whole face morphed toward the reference: each pixel takes the class with the smallest
-    interpolated signed distance (the class it is most deeply inside)."""
+    interpolated signed distance (the class it is most deeply inside). Locked classes keep exactly
+    their pixels: they neither change nor spread."""
     reference = _resize_nearest(reference, mask.shape)
     best = np.full(mask.shape, np.inf, dtype=np.float32)
     out = mask.copy()
@@ -79,4 +82,8 @@ def morph_all(mask: np.ndarray, reference: np.ndarray, alpha: float, num_classes
         better = sdf < best
         best[better] = sdf[better]
         out[better] = cls
+    locked = list(locked)
+    if locked:
+        frozen = np.isin(mask, locked) | np.isin(out, locked)
+        out[frozen] = mask[frozen]
     return out

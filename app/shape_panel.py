@@ -123,7 +123,7 @@ class ShapePanel(QWidget):
         mask = doc.mask.copy()
         if doc.shape_all is not None:
             ref = doc.references[doc.shape_all.reference]
-            mask = morph_all(mask, ref.mask, doc.shape_all.alpha, len(doc.classes))
+            mask = morph_all(mask, ref.mask, doc.shape_all.alpha, len(doc.classes), doc.locked)
         for cls, source in sorted(doc.shapes.items()):
             mask = morph_class(mask, doc.references[source.reference].mask, cls, source.alpha, doc.locked)
         cleared = {("shape", c): None for c in doc.shapes}

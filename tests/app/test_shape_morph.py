@@ -39,3 +39,12 @@ def test_whole_face_morph_reaches_the_reference():
     ref = square(32, 16, 28, 16, 28, cls=5)
     assert (morph_all(cur, ref, 1.0, 19) == ref).all()
     assert (morph_all(cur, ref, 0.0, 19) == cur).all()
+
+
+def test_whole_face_morph_respects_locks():
+    cur = square(32, 4, 12, 4, 12)
+    ref = square(32, 16, 28, 16, 28, cls=5)
+    cur[20:24, 0:4] = 13
+    out = morph_all(cur, ref, 1.0, 19, locked={13, 2})
+    assert (out[20:24, 0:4] == 13).all() and (out[cur == 2] == 2).all()
+    assert ((out == 13) == (cur == 13)).all()
