@@ -111,9 +111,10 @@ class FileOps:
         else:
             self.open_photo(path)
 
-    def open_photo(self, path: Path | None = None, face_index: int | None = None, whole_image: bool = False) -> None:
+    def open_photo(self, path: Path | None = None, face_index: int | None = None, whole_image: bool = False,
+                   confirmed: bool = False) -> None:
         path = path or self._ask_open("Open a photo", PHOTO_FILTER)
-        if path is None or not self.maybe_keep_changes():
+        if path is None or not (confirmed or self.maybe_keep_changes()):
             return
         relay = self._show_progress(f"Opening {path.name}")
         services, classes = self.win.services, self.doc.classes
@@ -130,7 +131,7 @@ class FileOps:
             if isinstance(result.exception, FaceNotFound):
                 if self.win.ask("No face found", f"No face was found in {path.name}.\n\n"
                                 "Use the whole image as the face?"):
-                    self.open_photo(path, whole_image=True)
+                    self.open_photo(path, whole_image=True, confirmed=True)
                 return
             self.win.report_error(f"Could not open {path.name}", result.error or "")
             return
@@ -140,7 +141,7 @@ class FileOps:
             if choice is None:
                 return
             if choice != opened.face_index:
-                self.open_photo(path, face_index=choice)
+                self.open_photo(path, face_index=choice, confirmed=True)
                 return
         self.doc.load_face(opened.mask, opened.aligned, opened.name, opened.context)
         self.win.statusBar().showMessage(f"Opened {path.name}" + (f" — {'; '.join(opened.warnings)}"
@@ -154,14 +155,22 @@ class FileOps:
 
     def open_mask(self, path: Path | None = None) -> bool:
         path = path or self._ask_open("Open a mask (index or colour PNG)", "Masks (*.png *.bmp *.tif);;All files (*)")
-        if path is None or not self.maybe_keep_changes():
+        if path is None:
             return False
         try:
             mask = self.win.services.load_mask(path, self.doc.classes)
-            self.doc.load_face(mask, None, path.stem)
         except (ValueError, OSError) as exc:
             self.win.report_error(f"Could not open {path.name}", str(exc))
             return False
+        if self.doc.face is not None and mask.shape == self.doc.mask.shape and self.win.ask(
+            "Open mask", f"Use {path.name} as the mask of the current photo?\n\n"
+            "Yes: replace the painted mask (undoable). No: start a new document from the mask alone."
+        ):
+            self.doc.set_mask(mask, f"Mask from {path.name}")
+            return True
+        if not self.maybe_keep_changes():
+            return False
+        self.doc.load_face(mask, None, path.stem)
         return True
 
     def open_project(self, path: Path | None = None) -> bool:

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from app.canvas import REFERENCE_MIME
 from app.document import ReferenceFace
+from ca2sis.classes import CELEBAMASK_HQ
 from ca2sis.requests import ShapeSource, StyleSource
 from tests.app.fakes import FakeEditor, face_pair
 
@@ -276,3 +277,16 @@ def test_registering_weights_loads_the_registered_copy(window, qtbot, tmp_path):
     window.worker.wait_until_idle(5)
     qtbot.waitUntil(lambda: window.bridge is not None, timeout=3000)
     assert registered == [tmp_path / "latest_net_G.pth"] and window.right.currentWidget() is window.result
+
+
+def test_a_mask_of_the_photo_size_can_replace_the_painted_mask(loaded, tmp_path, monkeypatch):
+    from PIL import Image
+
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    doc = loaded.doc
+    new = np.full((64, 64), 17, np.uint8)
+    Image.fromarray(CELEBAMASK_HQ.colorize(new)).save(tmp_path / "colour.png")  # a colour mask
+    assert loaded.files.open_mask(tmp_path / "colour.png")
+    assert (doc.mask == 17).all() and doc.face is not None
+    doc.undo()
+    assert (doc.mask != 17).any()
