@@ -25,6 +25,7 @@ from app.qt_util import swatch, thumbnail
 from app.render_bridge import RenderPlan, plan_for
 from ca2sis.requests import ShapeSource, StyleSource
 
+TILE = 112  # px, one variant's thumbnail
 MODES = {"random": "Random styles", "style": "Style α steps", "shape": "Shape α steps"}
 
 
@@ -91,10 +92,10 @@ class ABStrip(QWidget):
         self.list.setViewMode(QListWidget.ViewMode.IconMode)
         self.list.setFlow(QListWidget.Flow.LeftToRight)
         self.list.setWrapping(False)
-        self.list.setIconSize(QSize(128, 128))
-        self.list.setGridSize(QSize(140, 156))
+        self.list.setIconSize(QSize(TILE, TILE))
+        self.list.setGridSize(QSize(TILE + 14, TILE + 30))
         self.list.setMovement(QListWidget.Movement.Static)
-        self.list.setMinimumHeight(120)
+        self.list.setMinimumHeight(TILE + 36)
         self.list.setToolTip("Click a variant to keep it (undoable)")
         top = QHBoxLayout()
         for w in (QLabel("Class"), self.cls, self.mode, QLabel("N"), self.count, self.go):
@@ -124,7 +125,7 @@ class ABStrip(QWidget):
             self.message.emit(f"A/B strip: {exc}")
             return
         self.list.clear()
-        placeholder = QPixmap(128, 128)  # the tiles keep their size while the renders come in
+        placeholder = QPixmap(TILE, TILE)  # the tiles keep their size while the renders come in
         placeholder.fill(self.palette().mid().color())
         for _, _, caption in self.tiles:
             item = QListWidgetItem(QIcon(placeholder), caption)
@@ -134,7 +135,7 @@ class ABStrip(QWidget):
 
     def show_images(self, images: list[np.ndarray]) -> None:
         for i, image in enumerate(images[: self.list.count()]):
-            self.list.item(i).setIcon(QIcon(thumbnail(image, 128)))
+            self.list.item(i).setIcon(QIcon(thumbnail(image, TILE)))
         self.list.doItemsLayout()
 
     def _pick(self, item: QListWidgetItem) -> None:

@@ -2,7 +2,8 @@
 
 Starts the real application (offscreen unless a display is available), opens a sample portrait,
 performs a few edits (a brush stroke, a reference face's hair style, the attention map, an A/B strip,
-a shape morph) and saves one picture of the whole window after each into ``docs/screenshots/``.
+a shape morph, before/after) and saves one picture of the whole window after each into
+``docs/screenshots/``; ``00-first-run.png`` shows the window before any model is installed.
 
 The sample is the first CelebAMask-HQ pair under ``../shared/data/celebamask-mini`` when that folder
 exists, else a generated face-like picture with its mask. Without model weights the pictures show
@@ -57,6 +58,24 @@ def sample_pair(work: Path) -> tuple[Path, Path | None]:
     return out[0], out[1]
 
 
+def first_run_screenshot(app, path: Path, size: tuple[int, int]) -> None:
+    """The window as a new user sees it before any model is installed."""
+    from app.main_window import MainWindow
+    from app.services import discover
+
+    services = discover()
+    win = MainWindow(services, interactive=False)
+    win.resize(*size)
+    win.show()
+    end = time.monotonic() + 1.0
+    while time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.01)
+    win.grab().save(str(path))
+    log.info("wrote %s", path)
+    win.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--weights", type=Path, help="model weights (default: the registered model)")
@@ -80,13 +99,14 @@ def main(argv: list[str] | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     apply_theme(app, None if args.theme == "system" else args.theme == "dark")
     portrait, reference = sample_pair(args.out / ".samples")
+    w, h = (int(v) for v in args.size.split("x"))
+    args.out.mkdir(parents=True, exist_ok=True)
+    first_run_screenshot(app, args.out / "00-first-run.png", (w, h))
     gui_args = ["--open", str(portrait), "--device", args.device]
     if args.weights:
         gui_args += ["--weights", str(args.weights)]
     win = create_window(build_parser().parse_args(gui_args), interactive=False)
-    w, h = (int(v) for v in args.size.split("x"))
     win.resize(w, h)
-    args.out.mkdir(parents=True, exist_ok=True)
 
     def settle(seconds: float = 0.3) -> None:
         deadline = time.monotonic() + args.timeout
@@ -146,12 +166,17 @@ def main(argv: list[str] | None = None) -> int:
     win.ab_strip.request()
     shot("05-ab-strip")
 
-    # Morph the mouth and the whole face halfway toward the reference's shape.
+    # Morph the whole face halfway toward the reference's shape.
     if doc.references:
         key = next(iter(doc.references))
         doc.set_shape_all(ShapeSource(key, 0.5))
         win.docks["shapes"].raise_()
     shot("06-shape-morph")
+
+    # Before / after: the original face in the result pane.
+    win.actions_.before_after.setChecked(True)
+    win.result.set_show_before(True)
+    shot("07-before")
     win.interactive = False
     doc.dirty = False
     win.files.autosaver.discard_own()
