@@ -3,7 +3,7 @@
 Starts the real application (offscreen unless a display is available), opens a sample portrait,
 performs a few edits (a brush stroke, a reference face's hair style, the attention map, an A/B strip,
 a shape morph, before/after) and saves one picture of the whole window after each into
-``docs/screenshots/``; ``00-first-run.png`` shows the window before any model is installed.
+``docs/screenshots/``. With no model installed at all, ``00-first-run.png`` shows that state first.
 
 The sample is the first CelebAMask-HQ pair under ``../shared/data/celebamask-mini`` when that folder
 exists, else a generated face-like picture with its mask. Without model weights the pictures show
@@ -63,8 +63,7 @@ def first_run_screenshot(app, path: Path, size: tuple[int, int]) -> None:
     from app.main_window import MainWindow
     from app.services import discover
 
-    services = discover()
-    win = MainWindow(services, interactive=False)
+    win = MainWindow(discover(), interactive=False)
     win.resize(*size)
     win.show()
     end = time.monotonic() + 1.0
@@ -101,7 +100,10 @@ def main(argv: list[str] | None = None) -> int:
     portrait, reference = sample_pair(args.out / ".samples")
     w, h = (int(v) for v in args.size.split("x"))
     args.out.mkdir(parents=True, exist_ok=True)
-    first_run_screenshot(app, args.out / "00-first-run.png", (w, h))
+    from app.services import discover
+
+    if args.weights is None and discover().default_model() is None:  # what a user without weights sees
+        first_run_screenshot(app, args.out / "00-first-run.png", (w, h))
     gui_args = ["--open", str(portrait), "--device", args.device]
     if args.weights:
         gui_args += ["--weights", str(args.weights)]
