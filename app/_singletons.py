@@ -3,7 +3,7 @@
 Python 3.12 made these singletons immortal, and some PySide6 releases (6.12 seen) rely on it: every
 call of a void Qt method releases a reference to None it never took (and emitting a bool releases
 one to True/False). On Python 3.11 the count eventually reaches zero and the interpreter aborts
-("deallocating None"), mid-session or at exit. Giving the singletons a huge reference count restores
+("deallocating None"), while editing or at exit. Giving the singletons a huge reference count restores
 what 3.12 guarantees; it changes nothing else, because they are never freed anyway.
 """
 

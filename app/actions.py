@@ -90,7 +90,7 @@ def install_actions(win: MainWindow) -> Actions:
         "GIF/MP4 of the current class's shape morph")
     add(f, "Export Whole-Face Shape Animation…", "", lambda: files.export_animation(kind="shape", cls=None))
     f.addSeparator()
-    add(f, "&Load Model Weights…", "Ctrl+L", lambda: choose_weights(), "Use a weights file for this session")
+    add(f, "&Load Model Weights…", "Ctrl+L", lambda: choose_weights(), "Use a weights file until the editor closes")
     add(f, "Re&gister Model Weights…", "", lambda: choose_weights(register=True),
         "Copy a weights file into your models folder and make it the default")
     f.addSeparator()

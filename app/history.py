@@ -54,7 +54,7 @@ class Step:
 
 
 class History:
-    """Undo and redo stacks of :class:`Step`; bounded so a long session does not grow without end."""
+    """Undo and redo stacks of :class:`Step`; bounded so a long day of editing does not grow without end."""
 
     def __init__(self, limit: int = 200) -> None:
         self._undo: deque[Step] = deque(maxlen=limit)

@@ -1,4 +1,4 @@
-"""Small Qt helpers shared by the widgets: arrays ↔ images, icons, shortcuts, blocked signals."""
+"""Small Qt utilities shared by the widgets: arrays ↔ images, icons, shortcuts, blocked signals."""
 
 from __future__ import annotations
 
