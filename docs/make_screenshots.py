@@ -16,6 +16,7 @@ import argparse
 import logging
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -97,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     configure_high_dpi()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     apply_theme(app, None if args.theme == "system" else args.theme == "dark")
-    portrait, reference = sample_pair(args.out / ".samples")
+    portrait, reference = sample_pair(Path(tempfile.mkdtemp(prefix="ca2sis-samples-")))
     w, h = (int(v) for v in args.size.split("x"))
     args.out.mkdir(parents=True, exist_ok=True)
     from app.services import discover
