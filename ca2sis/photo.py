@@ -45,6 +45,8 @@ MAX_PIXELS = 50_000_000
 HARD_MAX_PIXELS = 400_000_000
 
 MASK_SUFFIXES = (".png",)
+_UMASK = os.umask(0)
+os.umask(_UMASK)  # read once at import: os.umask can only be read by setting it
 # Pillow's own bomb guard: warn from half the hard limit, refuse at the limit (default is 179 MP).
 Image.MAX_IMAGE_PIXELS = HARD_MAX_PIXELS // 2
 
@@ -187,6 +189,7 @@ def _atomic_save(path: Path, img: Image.Image, **params) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             img.save(f, format=fmt, **params)
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes files private (0600); saved images are not
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

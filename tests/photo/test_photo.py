@@ -206,3 +206,14 @@ def test_decompression_bombs_are_refused_without_decoding(tmp_path, monkeypatch)
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100_000)  # Pillow's own guard (at 2×) is reported too
     with pytest.raises(PhotoError, match="too large"):
         load_image(tmp_path / "wide.png")
+
+
+def test_saved_files_are_readable_by_others_like_any_new_file(tmp_path):
+    import os
+    import stat
+
+    save_image(tmp_path / "shared.png", gradient())
+    mode = stat.S_IMODE(os.stat(tmp_path / "shared.png").st_mode)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert mode == 0o666 & ~umask
