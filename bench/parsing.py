@@ -49,16 +49,16 @@ def machine() -> dict:
             "python": platform.python_version(), "torch": torch.__version__, "system": platform.platform()}
 
 
-def bench_parser(name: str, pairs, raw: bool = False, flip: bool = False) -> dict:
+def bench_parser(name: str, pairs, raw: bool = False, flip: bool = True) -> dict:
     parser = load_parser(name, cache=False)
     if raw:
         parser.clean = False
-    if flip:
-        parser.flip_tta = True
+    if not flip:
+        parser.flip_tta = False
     cm = ConfusionMatrix(len(CELEBAMASK_HQ))
     parser.parse(load_image(pairs[0][1]))  # warm-up (first-call allocations)
     seconds = []
-    label = name + (" (raw)" if raw else "") + (" (flip)" if flip else "")
+    label = name + (" (raw)" if raw else "") + ("" if flip or name != "bundled" else " (no flip)")
     for _, img_path, mask_path in tqdm(pairs, desc=label, unit="face", leave=False):
         rgb, truth = load_image(img_path), load_mask(mask_path)
         t0 = time.perf_counter()
@@ -67,7 +67,8 @@ def bench_parser(name: str, pairs, raw: bool = False, flip: bool = False) -> dic
         cm.add(truth, pred)
     iou = cm.iou()
     return {
-        "backend": label, "cleaned": not raw, "flip_averaged": flip, "faces": len(pairs), "miou": cm.miou(),
+        "backend": label, "cleaned": not raw, "flip_averaged": flip and name == "bundled",
+        "faces": len(pairs), "miou": cm.miou(),
         "pixel_accuracy": cm.pixel_accuracy(), "seconds_per_face": float(np.median(seconds)),
         "iou": {n: (None if np.isnan(v) else round(float(v), 4))
                 for n, v in zip(CELEBAMASK_HQ.names, iou, strict=True)},
@@ -120,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--backends", default="", help="comma-separated (default: every ready one)")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--raw", action="store_true", help="also score the bundled parser without clean-up")
-    p.add_argument("--flip", action="store_true", help="also score the bundled parser with mirror averaging")
+    p.add_argument("--no-flip", action="store_true", help="also score the bundled parser without mirror averaging")
     p.add_argument("--detection", type=int, default=0, metavar="N", help="also test offline detection on N photos")
     p.add_argument("--json", type=Path, help="write the results here")
     args = p.parse_args(argv)
@@ -145,8 +146,8 @@ def main(argv: list[str] | None = None) -> int:
         results.append(bench_parser(name, held))
         if args.raw and name == "bundled":
             results.append(bench_parser(name, held, raw=True))
-        if args.flip and name == "bundled":
-            results.append(bench_parser(name, held, flip=True))
+        if args.no_flip and name == "bundled":
+            results.append(bench_parser(name, held, flip=False))
     report = {"machine": machine(), "held_out_pairs": len(held), "results": results}
     if args.detection:
         report["detection"] = bench_detection(held_all, args.detection)
