@@ -99,7 +99,7 @@ class TransformerBlock(nn.Module):
         self.norm2 = nn.LayerNorm(dim)
         self.ff = GEGLUFeedForward(dim, ff_mult)
         self.norm3 = nn.LayerNorm(dim)
-        self.token_chunk = 4096  # inference only; 0 disables chunking
+        self.token_chunk = 2048  # inference only; 0 disables chunking
 
     def forward(self, x: torch.Tensor, context: torch.Tensor, capture: bool = False):
         if self.self_attn is not None:
