@@ -172,3 +172,17 @@ def test_inconsistent_configs_are_refused() -> None:
     with pytest.raises(ValueError, match="at least one generator stage"):
         ModelConfig(name="x", stages=())
     assert StageConfig(32, True, 4, 32, False).inner == 128
+
+
+def test_folded_cross_attention_to_few_tokens_equals_the_plain_computation() -> None:
+    from ca2sis.nn.attention import Attention
+
+    torch.manual_seed(0)
+    attn = Attention(64, heads=4, head_dim=16, context_dim=24).eval()
+    x, ctx = torch.randn(2, 50, 64), torch.randn(2, 5, 24)
+    assert attn._fold_pays(5)
+    with torch.no_grad():
+        folded = attn(x, ctx)
+        attn.materialise = True
+        plain = attn(x, ctx)
+    torch.testing.assert_close(folded, plain, atol=1e-5, rtol=1e-5)

@@ -73,11 +73,13 @@ def test_our_model_computes_what_the_authors_code_computes(official_file: Path) 
         styles = model.encode_style(image_to_tensor(image), onehot)
         shapes = model.embed_mask(onehot)
         out = model.generate(shapes, styles, attention_target=onehot)
+        fast = model.generate(shapes, styles)  # the inference path: fused and folded attention, pixel slices
         noise = torch.from_numpy(np.load(FIXTURE / "mapping-noise.npy"))[None]
         mapped = model.sample_styles(noise)
     close(styles[0], "style-codes.npy")
     close(shapes[0], "mask-embedding.npy")
     close(out.image[0], "output.npy")
+    close(fast.image[0], "output.npy")
     close(out.attention_loss.reshape(1), "attention-loss.npy")
     close(mapped[0], "mapping-output.npy")
 
