@@ -26,9 +26,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from ca2sis.classes import CELEBAMASK_HQ  # noqa: E402
+from ca2sis.metrics.segmentation import ConfusionMatrix  # noqa: E402
 from ca2sis.parsing import available_backends, load_parser  # noqa: E402
 from ca2sis.parsing.dataset import list_pairs, split_names  # noqa: E402
-from ca2sis.parsing.metrics import ConfusionMatrix  # noqa: E402
 from ca2sis.photo import load_image, load_mask  # noqa: E402
 
 DEFAULT_DATA = ROOT / ".." / "shared" / "data" / "celebamask-mini"

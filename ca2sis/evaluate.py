@@ -91,7 +91,7 @@ def evaluate(cfg: EvalConfig) -> dict[str, Any]:
                         pred = F.interpolate(
                             torch.from_numpy(pred)[None, None].float(), size=tuple(label.shape), mode="nearest"
                         )[0, 0].numpy()
-                    confusion.update(label.numpy(), np.asarray(pred))
+                    confusion.add(label.numpy(), np.asarray(pred))
     report: dict[str, Any] = {
         "weights": str(cfg.weights),
         "model": mconf.name,
@@ -120,7 +120,7 @@ def evaluate(cfg: EvalConfig) -> dict[str, Any]:
         report["segmentation"] = {
             "parser": getattr(parser, "name", cfg.parser),
             "miou": confusion.miou(),
-            "accuracy": confusion.accuracy(),
+            "accuracy": confusion.pixel_accuracy(),
         }
     else:
         report["segmentation"] = {"miou": None, "accuracy": None, "note": parser_note}

@@ -28,3 +28,11 @@ def _isolated_user_data(tmp_path_factory, monkeypatch):
         QSettings.setPath(QSettings.Format.IniFormat, scope, str(home / "settings"))
         QSettings.setPath(QSettings.Format.NativeFormat, scope, str(home / "settings"))
     yield home
+
+
+@pytest.fixture
+def shared_data():
+    """The shared CelebAMask-HQ pairs (skips the test where they are absent, as on a user's machine)."""
+    from tests.shared_data import CELEBAMASK_MINI, require
+
+    return require(CELEBAMASK_MINI / "images").parent

@@ -23,8 +23,8 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from ca2sis.classes import CELEBAMASK_HQ
+from ca2sis.metrics.segmentation import ConfusionMatrix, score_table
 from ca2sis.parsing.dataset import AugmentConfig, PairCache, augmented_batch, list_pairs, split_names
-from ca2sis.parsing.metrics import ConfusionMatrix, score_table
 from ca2sis.parsing.network import FaceParserNet, ParserNetConfig, normalise, save_parser_net
 
 log = logging.getLogger(__name__)

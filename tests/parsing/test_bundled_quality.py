@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from ca2sis.classes import CELEBAMASK_HQ
+from ca2sis.metrics.segmentation import ConfusionMatrix
 from ca2sis.parsing import BUNDLED_FILE, load_parser
 from ca2sis.parsing.dataset import list_pairs, split_names
 from ca2sis.parsing.localize import landmarks_from_mask
-from ca2sis.parsing.metrics import ConfusionMatrix
 from ca2sis.paths import BUNDLED_MODELS
 from ca2sis.photo import load_image, load_mask
 

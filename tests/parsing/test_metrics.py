@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ca2sis.parsing.metrics import ConfusionMatrix, score_table
+from ca2sis.metrics.segmentation import ConfusionMatrix, score_table
 
 
 def test_iou_and_pixel_accuracy_on_a_known_case():
