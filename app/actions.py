@@ -18,9 +18,20 @@ from app.dialogs import ShortcutSheet
 from app.first_run import weights_filter
 from app.qt_util import class_key, make_action, signals_blocked, swatch
 from app.tools import ERASER_MODES, TOOLS
+from ca2sis.paths import PROJECT_ROOT
 
 if TYPE_CHECKING:
     from app.main_window import MainWindow
+
+
+SAMPLES = PROJECT_ROOT / "resources" / "samples"
+
+
+def sample_portraits(folder: Path = SAMPLES) -> list[Path]:
+    """The bundled sample faces (``<name>.png`` beside its ``<name>_mask.png``)."""
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.glob("*.png") if not p.stem.endswith("_mask"))
 
 
 @dataclass
@@ -75,6 +86,11 @@ def install_actions(win: MainWindow) -> Actions:
         "open")
     add(f, "Open &Mask…", "Ctrl+M", lambda: files.open_mask(), "Open an index or colour mask PNG")
     add(f, "Open &Project…", "Ctrl+Shift+O", lambda: files.open_project(), "Open a .ca2sis project")
+    samples = f.addMenu("Open &Sample")
+    for i, sample in enumerate(sample_portraits()):
+        add(samples, sample.stem.replace("-", " ").capitalize(), f"Ctrl+Alt+{i + 1}" if i < 9 else "",
+            lambda _=False, path=sample: files.open_photo(path), f"Open the sample portrait {sample.name}")
+    samples.setEnabled(bool(samples.actions()))
     add(f, "Add &Reference Face…", "Ctrl+R", lambda: files.add_reference(), "Open a photo as a style/shape reference")
     f.addSeparator()
     add(f, "&Save Project", QKeySequence.StandardKey.Save, lambda: files.save(), "Save the project", "save")

@@ -107,3 +107,26 @@ def test_open_any_tells_masks_from_photos(window, tmp_path):
     Image.fromarray(mask).save(tmp_path / "m.png")
     window.files.open_any(tmp_path / "m.png")
     assert np.array_equal(window.doc.mask, mask) and window.doc.face is None
+
+
+def test_sample_portraits_are_the_faces_beside_their_masks(tmp_path):
+    from app.actions import sample_portraits
+
+    for name in ("b.png", "b_mask.png", "a.png", "a_mask.png"):
+        Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(tmp_path / name)
+    assert [p.name for p in sample_portraits(tmp_path)] == ["a.png", "b.png"]
+    assert sample_portraits(tmp_path / "missing") == []
+
+
+def test_file_menu_opens_a_bundled_sample_with_its_mask(window, qtbot):
+    from app.actions import sample_portraits
+
+    samples = sample_portraits()
+    if not samples:
+        pytest.skip("no sample portraits in resources/samples")
+    menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&File")
+    sample_menu = next(a.menu() for a in menu.actions() if a.text() == "Open &Sample")
+    sample_menu.actions()[0].trigger()
+    qtbot.waitUntil(lambda: window.doc.name == samples[0].stem, timeout=10000)
+    expected = np.asarray(Image.open(samples[0].with_name(samples[0].stem + "_mask.png")))
+    assert window.doc.mask.shape == expected.shape
