@@ -20,8 +20,6 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
-import os
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -30,6 +28,7 @@ import numpy as np
 from PIL import Image
 
 from app.document import Document, PhotoContext, ReferenceFace
+from ca2sis.atomic import atomic_write_bytes
 from ca2sis.classes import CELEBAMASK_HQ, ClassTable
 from ca2sis.requests import ShapeSource, StyleSource
 
@@ -101,18 +100,7 @@ def to_bytes(doc: Document) -> bytes:
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` via a temporary file in the same folder and ``os.replace``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_bytes(path, data)
 
 
 def save_project(doc: Document, path: Path, mark_clean: bool = True) -> Path:

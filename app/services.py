@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import importlib.util
 import logging
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +18,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageOps
 
+from ca2sis.atomic import atomic_write
 from ca2sis.classes import ClassTable
 
 log = logging.getLogger(__name__)
@@ -160,14 +159,8 @@ def _pil_load_mask(path: Path, classes: ClassTable) -> np.ndarray:
 
 def _atomic_image_save(path: Path, image: Image.Image) -> None:
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix or ".png", dir=path.parent)
-    os.close(fd)
-    try:
-        image.save(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    fmt = Image.registered_extensions().get(path.suffix.lower(), "PNG")
+    atomic_write(path, lambda tmp: image.save(tmp, format=fmt))
 
 
 def _pil_save(path: Path, rgb: np.ndarray) -> None:

@@ -8,14 +8,13 @@ Our format is a safetensors file whose metadata carries the :class:`ModelConfig`
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
+from ca2sis.atomic import atomic_write
 from ca2sis.config import ModelConfig
 from ca2sis.model import CA2SIS
 from ca2sis.official import CheckpointMismatch, convert_state_dict, infer_num_classes, official_config, read_official
@@ -23,20 +22,6 @@ from ca2sis.official import CheckpointMismatch, convert_state_dict, infer_num_cl
 CONFIG_KEY = "ca2sis.config"
 FORMAT_KEY = "ca2sis.format"
 FORMAT = "ca2sis-generator/1"
-
-
-def atomic_write(path: Path, write) -> None:
-    """Call ``write(tmp_path)`` and move the result over ``path`` only once it is complete."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def save_model(path: str | Path, model: CA2SIS, metadata: dict[str, str] | None = None) -> None:

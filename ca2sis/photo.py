@@ -9,13 +9,13 @@ temporary file in the target folder is renamed over the target, so a crash never
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from ca2sis.atomic import atomic_write
 from ca2sis.classes import CELEBAMASK_HQ, ClassTable
 
 
@@ -45,8 +45,6 @@ MAX_PIXELS = 50_000_000
 HARD_MAX_PIXELS = 400_000_000
 
 MASK_SUFFIXES = (".png",)
-_UMASK = os.umask(0)
-os.umask(_UMASK)  # read once at import: os.umask can only be read by setting it
 # Pillow's own bomb guard: warn from half the hard limit, refuse at the limit (default is 179 MP).
 Image.MAX_IMAGE_PIXELS = HARD_MAX_PIXELS // 2
 
@@ -185,15 +183,7 @@ def _atomic_save(path: Path, img: Image.Image, **params) -> None:
     fmt = Image.registered_extensions().get(path.suffix.lower())
     if fmt is None:
         raise PhotoError(f"{path}: unknown image file type {path.suffix!r}; use .png or .jpg")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            img.save(f, format=fmt, **params)
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes files private (0600); saved images are not
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda tmp: img.save(tmp, format=fmt, **params))
 
 
 def save_image(path: str | Path, rgb: np.ndarray) -> None:

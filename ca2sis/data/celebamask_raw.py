@@ -10,14 +10,13 @@ the rest test.
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
+from ca2sis.atomic import atomic_write
 from ca2sis.classes import CELEBAMASK_HQ
 from ca2sis.data.pairs import DataError, Pair
 
@@ -51,14 +50,7 @@ def merge_parts(anno_dir: Path, sample_id: int) -> np.ndarray:
 
 
 def _atomic_png(array: np.ndarray, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".png.tmp")
-    os.close(fd)
-    try:
-        Image.fromarray(array).save(tmp, format="PNG")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    atomic_write(path, lambda tmp: Image.fromarray(array).save(tmp, format="PNG"), fsync=False)
 
 
 def merged_pairs(root: Path, split: str, cache_dir: Path | None = None) -> list[Pair]:

@@ -15,6 +15,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import signal
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -62,6 +64,31 @@ def load_frozen_generator(source: str) -> CA2SIS:
         raise FileNotFoundError(f"--from {source}: no generator weights at {path}")
     model, _, _ = load_model(path)
     return model
+
+
+class GracefulInterrupt:
+    """The first Ctrl-C asks the loop to checkpoint and stop after the current step; a second one stops at once.
+
+    Only in single-process runs: with several processes, ranks would see the signal at different
+    steps and wait for each other in the checkpoint's collectives.
+    """
+
+    def __init__(self, enabled: bool) -> None:
+        self.requested = False
+        self._previous = None
+        if enabled and threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+
+    def _handle(self, signum, frame) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        log.warning("interrupt: saving a checkpoint after this step (Ctrl-C again to stop at once)")
+
+    def restore(self) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+            self._previous = None
 
 
 class Trainer:
@@ -258,6 +285,7 @@ class Trainer:
         bar = tqdm(total=self.total_steps, initial=self.step, disable=not info.is_main, unit="step", dynamic_ncols=True)
         history: list[dict[str, float]] = []
         t0, seen = time.perf_counter(), 0
+        interrupt = GracefulInterrupt(enabled=info.world_size == 1)
         try:
             while self.step < self.total_steps:
                 epoch, offset = divmod(self.step, self.steps_per_epoch)
@@ -282,9 +310,15 @@ class Trainer:
                         self.log_images()
                     if self.step % cfg.checkpoint_every == 0 or self.step == self.total_steps:
                         self.checkpoint()
+                    elif interrupt.requested:
+                        # Ctrl-C between two steps: keep the work done since the last checkpoint.
+                        self.checkpoint()
+                    if interrupt.requested:
+                        raise KeyboardInterrupt
                     if self.step >= self.total_steps:
                         break
         finally:
+            interrupt.restore()
             bar.close()
             self.logger.close()
         return {"step": self.step, "best_val_l1": self.best, "history": history}
@@ -337,6 +371,8 @@ class Trainer:
                 "data": str(self.cfg.data),
                 "val_reconstruction_l1": f"{score:.6f}",
                 "ema": str(self.ema is not None),
+                # The editor offers random styles only from a mapping network trained in its stage.
+                "mapping": "trained" if self.mapping_stage else "untrained",
             }
             save_model(self.run_dir / GENERATOR, self.export_model(), meta)
             if math.isfinite(score):

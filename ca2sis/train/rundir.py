@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from ca2sis.atomic import atomic_write_json
 
 RUN_PATTERN = re.compile(r"^(\d{5})-")
 CONFIG_FILE = "config.json"
@@ -54,12 +54,7 @@ def find_resumable(root: Path, explicit: str | None = None) -> Path:
 
 
 def write_json(path: Path, data: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    with os.fdopen(fd, "w") as f:
-        json.dump(data, f, indent=2, sort_keys=True)
-        f.write("\n")
-    os.replace(tmp, path)
+    atomic_write_json(path, data, sort_keys=True)
 
 
 def read_json(path: Path) -> Any:

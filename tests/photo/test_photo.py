@@ -130,7 +130,8 @@ def test_failed_save_keeps_the_previous_file(tmp_path, monkeypatch):
     before = target.read_bytes()
 
     def boom(self, fp, *a, **k):
-        fp.write(b"partial")
+        with open(fp, "wb") as f:  # half a file, then the disk is full
+            f.write(b"partial")
         raise OSError("disk full")
 
     monkeypatch.setattr(Image.Image, "save", boom)

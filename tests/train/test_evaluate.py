@@ -28,8 +28,8 @@ def test_reconstruction_metrics_of_identical_and_opposite_images() -> None:
 def test_miou_and_accuracy_count_only_classes_that_appear() -> None:
     cm = ConfusionMatrix(4)
     truth = np.array([[0, 0], [1, 1]])
-    cm.update(truth, np.array([[0, 0], [1, 0]]))
-    assert cm.accuracy() == 0.75
+    cm.add(truth, np.array([[0, 0], [1, 0]]))
+    assert cm.pixel_accuracy() == 0.75
     assert abs(cm.miou() - (2 / 3 + 1 / 2) / 2) < 1e-9  # classes 2 and 3 never appear
 
 
