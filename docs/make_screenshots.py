@@ -5,9 +5,10 @@ performs a few edits (a brush stroke, a reference face's hair style, the attenti
 a shape morph, before/after) and saves one picture of the whole window after each into
 ``docs/screenshots/``. With no model installed at all, ``00-first-run.png`` shows that state first.
 
-The sample is the first CelebAMask-HQ pair under ``../shared/data/celebamask-mini`` when that folder
-exists, else a generated face-like picture with its mask. Without model weights the pictures show
-the first-run state, which is fine for checking the script but not for the README.
+The portrait and the reference are the bundled sample faces in ``resources/samples/`` (only
+redistributable pictures end up in the docs), else generated face-like pictures with their masks.
+Without model weights the pictures show the first-run state, which is fine for checking the script
+but not for the README.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import numpy as np
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared" / "data" / "celebamask-mini"
+SAMPLES = ROOT / "resources" / "samples"
 sys.path.insert(0, str(ROOT))
 
 log = logging.getLogger("screenshots")
@@ -32,9 +33,10 @@ log = logging.getLogger("screenshots")
 
 def sample_pair(work: Path) -> tuple[Path, Path | None]:
     """(portrait, reference) photo files; each has its mask next to it or in ../masks/."""
-    images = sorted((SHARED / "images").glob("*.jpg")) if SHARED.is_dir() else []
-    if len(images) >= 2:
-        return images[3 % len(images)], images[11 % len(images)]
+    # Only redistributable faces go into the committed pictures: the bundled sample portraits.
+    samples = sorted(p for p in SAMPLES.glob("*.png") if not p.stem.endswith("_mask"))
+    if len(samples) >= 2:
+        return samples[0], samples[1]
     work.mkdir(parents=True, exist_ok=True)
     out = []
     for i, hair in enumerate(((60, 40, 30), (200, 170, 90))):
