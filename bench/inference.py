@@ -83,6 +83,21 @@ def build_model(preset_name: str, weights: str | None):
     return model
 
 
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process since it started.
+
+    VmHWM, not getrusage's ru_maxrss: Linux carries ru_maxrss across exec, so a worker would report
+    its parent's peak when that was higher.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def timed(fn, repeats: int) -> tuple[float, list[float]]:
     times = []
     for _ in range(repeats):
@@ -163,7 +178,7 @@ def worker(args: argparse.Namespace) -> dict:
     if device.startswith("cuda"):
         record["peak_memory_mb"] = torch.cuda.max_memory_allocated() / 2**20
     else:
-        record["peak_memory_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        record["peak_memory_mb"] = peak_rss_mb()
     return record
 
 
