@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QObject, QSize, Qt
 from PySide6.QtGui import QAction, QColor, QIcon, QImage, QKeySequence, QPainter, QPixmap
+from PySide6.QtWidgets import QScrollArea, QVBoxLayout, QWidget
 
 ICONS = Path(__file__).resolve().parent.parent / "resources" / "icons"
 
@@ -95,3 +96,18 @@ def heat_rgb(values: np.ndarray) -> np.ndarray:
     g = np.clip(v * 3.0 - 1.0, 0, 1)
     b = np.clip(v * 3.0 - 2.0, 0, 1)
     return (np.stack([r, g, b], axis=-1) * 255).astype(np.uint8)
+
+
+def scrolling_rows(rows: list[QWidget]) -> QScrollArea:
+    """The per-class rows of a panel, stacked tightly in a vertical scroll area."""
+    inner = QWidget()
+    column = QVBoxLayout(inner)
+    column.setContentsMargins(0, 0, 0, 0)
+    column.setSpacing(0)
+    for row in rows:
+        column.addWidget(row)
+    column.addStretch(1)
+    scroll = QScrollArea()
+    scroll.setWidgetResizable(True)
+    scroll.setWidget(inner)
+    return scroll

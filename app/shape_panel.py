@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import dataclasses
 
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from app.class_rows import AlphaSlider, ClassRow
 from app.document import Document
-from app.qt_util import signals_blocked
+from app.qt_util import scrolling_rows, signals_blocked
 from app.shape_morph import morph_all, morph_class
 from ca2sis.requests import ShapeSource
 
@@ -89,18 +89,8 @@ class ShapePanel(QWidget):
         layout.addLayout(top)
         self.whole = ShapeRow(doc, None)
         layout.addWidget(self.whole)
-        inner = QWidget()
-        rows_layout = QVBoxLayout(inner)
-        rows_layout.setContentsMargins(0, 0, 0, 0)
-        rows_layout.setSpacing(0)
         self.rows = [ShapeRow(doc, c.id) for c in doc.classes]
-        for row in self.rows:
-            rows_layout.addWidget(row)
-        rows_layout.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(inner)
-        layout.addWidget(scroll, 1)
+        layout.addWidget(scrolling_rows(self.rows), 1)
         self.apply_button.clicked.connect(self.apply_to_mask)
         doc.subscribe(self._on_doc)
         self.rebuild()

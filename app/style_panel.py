@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QScrollArea,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -23,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from app.class_rows import AlphaSlider, ClassRow
 from app.document import Document
-from app.qt_util import icon, signals_blocked
+from app.qt_util import icon, scrolling_rows, signals_blocked
 from ca2sis.requests import StyleSource
 
 
@@ -114,19 +113,10 @@ class StylePanel(QWidget):
         hint.setWordWrap(True)
         hint.setEnabled(False)
         layout.addWidget(hint)
-        inner = QWidget()
-        rows_layout = QVBoxLayout(inner)
-        rows_layout.setContentsMargins(0, 0, 0, 0)
-        rows_layout.setSpacing(0)
         self.rows = [StyleRow(doc, c.id) for c in doc.classes]
         for row in self.rows:
-            rows_layout.addWidget(row)
             row.dropped.connect(self.reference_dropped)
-        rows_layout.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(inner)
-        layout.addWidget(scroll, 1)
+        layout.addWidget(scrolling_rows(self.rows), 1)
         apply.clicked.connect(self.apply_preset)
         reset.clicked.connect(self.reset_all)
         doc.subscribe(self._on_doc)
