@@ -235,7 +235,7 @@ class Editor:
                                          self.config.exclude_background)
 
     def transfer_shape(self, codes: torch.Tensor, reference: torch.Tensor, cls: int) -> torch.Tensor:
-        return self.interpolate_shape(codes, reference, cls, 1.0)
+        return editing.transfer_shape(codes, reference, cls, self.config.num_classes, self.config.exclude_background)
 
     @torch.no_grad()
     def render(self, request: RenderRequest) -> RenderResult:

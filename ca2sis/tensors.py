@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 
 def one_hot(labels: torch.Tensor, num_classes: int) -> torch.Tensor:
@@ -41,9 +40,3 @@ def tensor_to_image(x: torch.Tensor) -> np.ndarray:
     x = ((x.detach().float().clamp(-1, 1) + 1.0) * 127.5).round()
     return x.to(torch.uint8).permute(1, 2, 0).cpu().numpy()
 
-
-def resize_labels(labels: torch.Tensor, size: int) -> torch.Tensor:
-    """Nearest-neighbour resize of B×H×W labels."""
-    if labels.shape[-1] == size and labels.shape[-2] == size:
-        return labels
-    return F.interpolate(labels[:, None].float(), size=(size, size), mode="nearest")[:, 0].to(labels.dtype)
