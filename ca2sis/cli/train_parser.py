@@ -9,6 +9,22 @@ from dataclasses import replace
 from ca2sis.parsing.network import ParserNetConfig
 
 
+def _csv(values: tuple[int, ...]) -> str:
+    return ",".join(str(v) for v in values)
+
+
+def _ints(text: str, default: tuple[int, ...], count: int, name: str) -> tuple[int, ...]:
+    if not text:
+        return default
+    try:
+        values = tuple(int(v) for v in text.split(","))
+    except ValueError:
+        raise SystemExit(f"--{name}: expected {count} comma-separated integers, got {text!r}") from None
+    if len(values) != count or min(values) < 1:
+        raise SystemExit(f"--{name}: expected {count} positive integers, got {text!r}")
+    return values
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", required=True, help="folder with images/ and masks/ (CelebAMask-HQ layout)")
     p.add_argument("--out", default="runs/parser", help="run folder: checkpoints, history, best weights")
@@ -18,6 +34,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--num-val", type=int, default=120, help="pairs held out for validation (fixed by name)")
     p.add_argument("--eval-every", type=int, default=2, help="validate every N epochs")
     p.add_argument("--input-size", type=int, default=256, help="side the net sees")
+    p.add_argument("--widths", default="", metavar="W,W,W,W,W",
+                   help=f"stem width, then one per stride 4/8/16/32 (default {_csv(ParserNetConfig.widths)})")
+    p.add_argument("--depths", default="", metavar="D,D,D,D",
+                   help=f"blocks per stage (default {_csv(ParserNetConfig.depths)})")
+    p.add_argument("--decoder-width", type=int, default=ParserNetConfig.decoder_width)
+    p.add_argument("--output-stride", type=int, choices=(1, 2), default=ParserNetConfig.output_stride,
+                   help="1: logits at the input's side (sharper small parts, ~1.3× the time); 2: half")
     p.add_argument("--threads", type=int, default=1, help="CPU threads for torch")
     p.add_argument("--no-bf16", action="store_true", help="train in float32 instead of bf16 autocast")
     p.add_argument("--limit", type=int, default=0, help="use only N training pairs (quick checks)")
@@ -36,7 +59,11 @@ def run(args: argparse.Namespace) -> int:
         data=args.data, out=args.out, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
         num_val=args.num_val, eval_every=args.eval_every, threads=args.threads, bf16=not args.no_bf16,
         limit=args.limit, export=args.export, seed=args.seed, time_budget_min=args.time_budget,
-        net=replace(ParserNetConfig(), input_size=args.input_size),
+        net=replace(
+            ParserNetConfig(), input_size=args.input_size, decoder_width=args.decoder_width,
+            output_stride=args.output_stride, widths=_ints(args.widths, ParserNetConfig.widths, 5, "widths"),
+            depths=_ints(args.depths, ParserNetConfig.depths, 4, "depths"),
+        ),
     )
     best = train(cfg, resume=not args.restart)
     logging.info("best validation mIoU %.4f (epoch %s)", best["miou"], best.get("epoch"))

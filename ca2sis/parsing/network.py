@@ -1,8 +1,10 @@
 """The bundled face parser: a small encoder-decoder built from depthwise-separable blocks.
 
 It sees the face at ``config.input_size`` (256² by default, a quarter of the pixels of a 512² crop)
-and predicts logits at half that resolution; the caller upsamples the logits, which keeps thin
-parts (lips, brows) smooth at 512² while costing a fraction of a full-resolution net.
+and predicts logits at ``input_size / output_stride``; the caller upsamples the logits, which keeps
+thin parts (lips, brows) smooth at 512² while costing a fraction of a full-resolution net. With
+``output_stride=1`` a last, narrow decoder step mixes in features taken at the input's own
+resolution, so eyes, brows and earrings keep their outline.
 """
 
 from __future__ import annotations
@@ -28,13 +30,14 @@ class ParserNetConfig:
     depths: tuple[int, ...] = (1, 2, 3, 3)  # inverted-residual blocks per stage
     expand: int = 4  # inverted-residual expansion ratio
     decoder_width: int = 48
+    output_stride: int = 2  # 2: logits at half the input side; 1: one more decoder step, full side
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
 
     @staticmethod
     def from_json(text: str) -> ParserNetConfig:
-        raw = json.loads(text)
+        raw = json.loads(text)  # files written before a field existed get its default
         for key in ("widths", "depths"):
             raw[key] = tuple(raw[key])
         return ParserNetConfig(**raw)
@@ -81,8 +84,23 @@ class _Fuse(nn.Module):
         return self.mix(self.reduce(torch.cat([up, skip], dim=1)))
 
 
+class _FullResStep(nn.Module):
+    """The stride-1 decoder step, kept narrow because it runs on every input pixel: the coarse
+    features are projected down *before* upsampling and added to a shallow conv of the input."""
+
+    def __init__(self, coarse: int, out: int) -> None:
+        super().__init__()
+        self.project = nn.Sequential(nn.Conv2d(coarse, out, 1, bias=False), nn.BatchNorm2d(out))
+        self.detail = nn.Sequential(nn.Conv2d(3, out, 3, 1, 1, bias=False), nn.BatchNorm2d(out))
+        self.mix = nn.Sequential(nn.ReLU(inplace=True), _conv_bn(out, out, 3, groups=out))
+
+    def forward(self, coarse: torch.Tensor, image: torch.Tensor) -> torch.Tensor:
+        up = F.interpolate(self.project(coarse), size=image.shape[-2:], mode="bilinear", align_corners=False)
+        return self.mix(up + self.detail(image))
+
+
 class FaceParserNet(nn.Module):
-    """Input: N×3×S×S normalised RGB. Output: N×C×S/2×S/2 logits."""
+    """Input: N×3×S×S normalised RGB. Output: N×C×(S/output_stride)² logits."""
 
     def __init__(self, config: ParserNetConfig | None = None) -> None:
         super().__init__()
@@ -105,17 +123,24 @@ class FaceParserNet(nn.Module):
         self.fuse = nn.ModuleList(
             [_Fuse(w[-1], w[-2], d), _Fuse(d, w[-3], d), _Fuse(d, w[-4], d), _Fuse(d, w[0], d)]
         )
-        self.head = nn.Conv2d(d, cfg.num_classes, 1)
+        head_in = d
+        if cfg.output_stride == 1:
+            head_in = max(8, d // 3)
+            self.full = _FullResStep(d, head_in)
+        elif cfg.output_stride != 2:
+            raise ValueError(f"output_stride must be 1 or 2, not {cfg.output_stride}")
+        self.head = nn.Conv2d(head_in, cfg.num_classes, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         feats = [self.stem(x)]
         for stage in self.stages:
             feats.append(stage(feats[-1]))
         top = feats[-1]
-        top = top + self.context(top.mean(dim=(2, 3), keepdim=True))
-        y = top
+        y = top + self.context(top.mean(dim=(2, 3), keepdim=True))
         for fuse, skip in zip(self.fuse, reversed(feats[:-1]), strict=True):
             y = fuse(y, skip)
+        if self.config.output_stride == 1:
+            y = self.full(y, x)
         return self.head(y)
 
 

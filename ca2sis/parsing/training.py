@@ -144,7 +144,7 @@ def train(cfg: TrainConfig, resume: bool = True) -> dict:
         rng = np.random.default_rng([cfg.seed, start_epoch])
         log.info("resumed from %s at epoch %d (best mIoU so far %.4f)", ckpt_path, start_epoch, best["miou"])
 
-    aug = AugmentConfig(out_size=cfg.net.input_size)
+    aug = AugmentConfig(out_size=cfg.net.input_size, label_stride=cfg.net.output_stride)
     probs = train_set.sampling_weights()
     history = out / "history.jsonl"
     budget = cfg.time_budget_min * 60.0

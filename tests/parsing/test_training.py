@@ -104,3 +104,43 @@ def test_cli_trains_through_main(tmp_path):
     rc = main.main(["train", "parser", "--data", str(data), "--out", str(tmp_path / "run"), "--epochs", "1",
                     "--batch-size", "2", "--num-val", "2", "--input-size", "32", "--no-bf16"])
     assert rc == 0 and (tmp_path / "run" / "best.safetensors").is_file()
+
+
+def test_full_resolution_output_trains_and_round_trips(tmp_path):
+    from dataclasses import replace
+
+    import torch
+
+    full = replace(TINY, output_stride=1)
+    net = FaceParserNet(full).eval()
+    with torch.no_grad():
+        assert net(torch.zeros(1, 3, 64, 64)).shape == (1, 19, 64, 64)  # one logit per input pixel
+        assert FaceParserNet(TINY).eval()(torch.zeros(1, 3, 64, 64)).shape == (1, 19, 32, 32)
+    data = make_pairs(tmp_path / "data", n=6)
+    cfg = TrainConfig(data=str(data), out=str(tmp_path / "run"), epochs=1, batch_size=2, num_val=2,
+                      eval_every=1, cache_size=48, bf16=False, net=full)
+    train(cfg)  # the labels come out on the net's own output grid, or the loss would not line up
+    loaded, _ = load_parser_net(tmp_path / "run" / "best.safetensors")
+    assert loaded.config == full
+
+
+def test_parser_files_written_before_output_stride_still_load():
+    import json as _json
+
+    from ca2sis.parsing.network import ParserNetConfig
+
+    old = {k: v for k, v in _json.loads(TINY.to_json()).items() if k != "output_stride"}
+    assert ParserNetConfig.from_json(_json.dumps(old)).output_stride == 2
+
+
+def test_cli_sets_the_architecture(tmp_path):
+    import main
+
+    data = make_pairs(tmp_path / "data", n=6)
+    rc = main.main(["train", "parser", "--data", str(data), "--out", str(tmp_path / "run"), "--epochs", "1",
+                    "--batch-size", "2", "--num-val", "2", "--input-size", "32", "--no-bf16",
+                    "--widths", "8,8,8,16,16", "--depths", "1,1,1,1", "--decoder-width", "8", "--output-stride", "1"])
+    net, _ = load_parser_net(tmp_path / "run" / "best.safetensors")
+    assert rc == 0 and net.config.widths == (8, 8, 8, 16, 16) and net.config.output_stride == 1
+    with pytest.raises(SystemExit, match="widths"):
+        main.main(["train", "parser", "--data", str(data), "--widths", "8,8"])
