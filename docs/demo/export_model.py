@@ -1,0 +1,98 @@
+"""Package a trained run as the bundled demo model: weights + provenance metadata + manifest checksum.
+
+    python docs/demo/export_model.py --main-run RUNS/00000-demo-128-... \
+        [--mapping-run RUNS/00001-demo-128-...-mapping] [--out models/demo-128.safetensors]
+
+The generator comes from the mapping run when one is given (the main run's generator with a trained
+mapping network), else from the main run. The file's metadata records the recipe (read back from the
+runs' ``config.json``), the step counts, the data split and the licence, and the ``demo-128`` entry
+of ``models/manifest.json`` gets the new SHA-256, so ``main.py models verify`` accepts the file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))  # run as a script from anywhere
+
+from ca2sis.atomic import atomic_write_json  # noqa: E402
+from ca2sis.checkpoint import load_model, read_metadata, save_model  # noqa: E402
+from ca2sis.weights import sha256_of  # noqa: E402
+
+LICENSE = "CelebAMask-HQ terms: non-commercial research and education only"
+# Training-config keys that describe the recipe, in the order a person would type them.
+RECIPE_KEYS = ("preset", "perceptual", "batch_size", "lr_g", "lr_d", "ema", "ema_beta", "ema_start", "ema_every",
+               "lambda_feat", "lambda_perceptual", "lambda_att", "lambda_div")
+
+
+def _run(folder: Path) -> tuple[dict, dict[str, str]]:
+    config = json.loads((folder / "config.json").read_text())
+    return config["train"], read_metadata(folder / "generator.safetensors")
+
+
+def _recipe(train: dict, stage: str) -> str:
+    parts = [f"--stage {stage}"] if stage != "main" else []
+    for key in RECIPE_KEYS:
+        value = train.get(key)
+        if value is None or value is False or (stage == "main" and key == "lambda_div"):
+            continue
+        flag = "--" + key.replace("_", "-")
+        parts.append(flag if value is True else f"{flag} {value}")
+    return "python main.py train " + " ".join(parts)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--main-run", type=Path, required=True, help="the main-stage run folder")
+    ap.add_argument("--mapping-run", type=Path, help="the mapping-stage run folder trained from it")
+    ap.add_argument("--out", type=Path, default=ROOT / "models" / "demo-128.safetensors")
+    ap.add_argument("--manifest", type=Path, default=ROOT / "models" / "manifest.json")
+    ap.add_argument("--name", default="demo-128", help="the manifest entry to update")
+    ap.add_argument("--hardware", default="one shared 2-core CPU, 1 thread, fp32; no GPU")
+    ap.add_argument("--data-note", default="CelebAMask-HQ mini set: 800 pairs trained (first 800 by sorted name), "
+                                           "last 100 held out")
+    args = ap.parse_args(argv)
+
+    main_train, main_meta = _run(args.main_run)
+    source_dir = args.mapping_run or args.main_run
+    model, _, meta = load_model(source_dir / "generator.safetensors")
+    out_meta = {
+        "name": args.name,
+        "source": "trained by CA2SIS Studio: " + _recipe(main_train, "main"),
+        "stage": "main" + (" + mapping" if args.mapping_run else ""),
+        "step": main_meta.get("step", "?"),
+        "weights": "EMA of the generator" if main_meta.get("ema") == "True" else "the generator",
+        "val_reconstruction_l1": main_meta.get("val_reconstruction_l1", ""),
+        "mapping": meta.get("mapping", "untrained"),
+        "data": args.data_note,
+        "hardware": args.hardware,
+        "perceptual": main_train.get("perceptual", ""),
+        "license": LICENSE,
+        "trained_on": datetime.date.today().isoformat(),
+    }
+    if args.mapping_run:
+        map_train, map_meta = _run(args.mapping_run)
+        out_meta["mapping_source"] = _recipe(map_train, "mapping")
+        out_meta["mapping_step"] = map_meta.get("step", "?")
+    save_model(args.out, model, out_meta)
+    digest = sha256_of(args.out)
+
+    manifest = json.loads(args.manifest.read_text())
+    entries = [e for e in manifest["models"] if e.get("name") == args.name]
+    if not entries:
+        raise SystemExit(f"{args.manifest}: no entry named {args.name!r}")
+    entries[0]["sha256"] = digest
+    atomic_write_json(args.manifest, manifest)
+    size = args.out.stat().st_size / 1e6
+    print(f"wrote {args.out} ({size:.1f} MB, sha256 {digest[:12]}…); mapping {out_meta['mapping']}; "
+          f"updated {args.manifest.name}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
