@@ -49,6 +49,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--resume", nargs="?", const="latest", help="continue the newest run under --run-dir (or RUN)")
     g.add_argument("--stage", choices=STAGES, help="main: G and D; mapping: the diversity mapping network")
     g.add_argument("--from", dest="from_run", help="mapping stage: the main-stage run folder or generator file")
+    g.add_argument("--d-from-main", action="store_true", default=None,
+                   help="mapping stage: start D from the --from run's last checkpoint, not from scratch")
     g.add_argument("--max-steps", type=int, help="stop after this many steps (the LR schedule still follows epochs)")
     g.add_argument("--dry-run", action="store_true", help="print the resolved configuration and exit")
     g.add_argument("--device", help="auto (default), cpu, cuda, cuda:1 ...")

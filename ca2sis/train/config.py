@@ -24,6 +24,10 @@ class TrainConfig:
     preset: str = "celebamask-256"
     stage: str = "main"  # main: G and D; mapping: the diversity mapping network with G frozen
     from_run: str | None = None  # mapping stage: the run (or generator file) whose G is frozen
+    # Mapping stage: start D from the main run's D instead of from scratch (the recipe's choice). A D
+    # that already tells real from fake gives the mapping net useful gradients from the first step,
+    # which matters when the stage only gets a few hundred steps.
+    d_from_main: bool = False
     # schedule
     batch_size: int = 2  # per process
     epochs: int = 50  # at the full learning rate
@@ -72,6 +76,8 @@ class TrainConfig:
             raise ValueError(f"unknown stage {self.stage!r}; choose one of: {', '.join(STAGES)}")
         if self.stage == "mapping" and not self.from_run:
             raise ValueError("the mapping stage needs --from RUN (a finished main-stage run or generator file)")
+        if self.d_from_main and self.stage != "mapping":
+            raise ValueError("--d-from-main is for the mapping stage")
         if self.precision not in PRECISIONS:
             raise ValueError(f"unknown precision {self.precision!r}; choose one of: {', '.join(PRECISIONS)}")
         if self.perceptual not in ("vgg19", "inception", "off"):

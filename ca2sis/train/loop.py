@@ -55,6 +55,19 @@ class TrainingDiverged(RuntimeError):
     """A loss became NaN or infinite; the last good checkpoint is left as it was."""
 
 
+def load_main_discriminator(source: str, D: torch.nn.Module) -> Path:
+    """Copy the main run's D (``--from RUN``'s ``checkpoints/last``) into ``D``; returns the file used."""
+    path = Path(source) / "checkpoints" / LAST
+    if not path.is_file():
+        raise FileNotFoundError(f"--d-from-main: --from {source} is not a run folder with checkpoints/{LAST}")
+    tensors, _ = ckpt.load_state(path)
+    try:
+        D.load_state_dict(ckpt.split_prefix(tensors, "D"))
+    except RuntimeError as err:
+        raise ValueError(f"--d-from-main: the D in {path} does not match this run's --d-* settings ({err})") from err
+    return path
+
+
 def load_frozen_generator(source: str) -> CA2SIS:
     """The mapping stage's G: a run folder (its generator export) or a weights file."""
     path = Path(source)
@@ -118,6 +131,8 @@ class Trainer:
         self.G.to(self.device).train()
         self.G.set_gradient_checkpointing(cfg.gradient_checkpointing)
         self.D = MultiscaleDiscriminator(model_config.num_classes, cfg.d_width, cfg.d_layers, cfg.d_scales)
+        if self.mapping_stage and cfg.d_from_main and not resume:
+            log.info("D starts from %s", load_main_discriminator(cfg.from_run or "", self.D))
         self.D.to(self.device).train()
         self._setup_data()
         self._setup_optimizers()

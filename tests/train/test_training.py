@@ -115,3 +115,26 @@ def test_mapping_stage_trains_only_the_mapping_network(tiny_data: Path, tmp_path
     assert all(math.isfinite(v) for v in losses.values())
     changed = {k.split(".")[0] for k, v in trainer.G.state_dict().items() if not torch.equal(v, before[k])}
     assert changed == {"mapping"}
+
+
+def test_mapping_stage_can_start_d_from_the_main_run(tiny_data: Path, tmp_path: Path) -> None:
+    main = Trainer(tiny_config(tiny_data, max_steps=1), preset("tiny"), tmp_path / "main")
+    main.train()
+    cfg = tiny_config(tiny_data, stage="mapping", from_run=str(tmp_path / "main"), d_from_main=True)
+    trainer = Trainer(cfg, preset("tiny"), tmp_path / "mapping")
+    for k, v in trainer.D.state_dict().items():
+        assert torch.equal(v, main.D.state_dict()[k]), k
+    # The recipe's default: a fresh D.
+    fresh = Trainer(tiny_config(tiny_data, stage="mapping", from_run=str(tmp_path / "main")), preset("tiny"),
+                    tmp_path / "mapping2")
+    assert any(not torch.equal(v, main.D.state_dict()[k]) for k, v in fresh.D.state_dict().items())
+
+
+def test_d_from_main_needs_a_run_folder_and_the_mapping_stage(tiny_data: Path, tmp_path: Path) -> None:
+    Trainer(tiny_config(tiny_data, max_steps=1), preset("tiny"), tmp_path / "main").train()
+    generator_file = str(tmp_path / "main" / GENERATOR)
+    with pytest.raises(FileNotFoundError, match="d-from-main"):
+        Trainer(tiny_config(tiny_data, stage="mapping", from_run=generator_file, d_from_main=True),
+                preset("tiny"), tmp_path / "mapping")
+    with pytest.raises(ValueError, match="mapping stage"):
+        tiny_config(tiny_data, d_from_main=True)
