@@ -41,6 +41,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--decoder-width", type=int, default=ParserNetConfig.decoder_width)
     p.add_argument("--output-stride", type=int, choices=(1, 2), default=ParserNetConfig.output_stride,
                    help="1: logits at the input's side (sharper small parts, ~1.3× the time); 2: half")
+    p.add_argument("--aligned-share", type=float, default=0.5,
+                   help="share of training views near the CelebA-HQ framing (the rest zoom out and rotate "
+                        "more, for the offline detector)")
     p.add_argument("--threads", type=int, default=1, help="CPU threads for torch")
     p.add_argument("--no-bf16", action="store_true", help="train in float32 instead of bf16 autocast")
     p.add_argument("--limit", type=int, default=0, help="use only N training pairs (quick checks)")
@@ -58,7 +61,8 @@ def run(args: argparse.Namespace) -> int:
     cfg = TrainConfig(
         data=args.data, out=args.out, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
         num_val=args.num_val, eval_every=args.eval_every, threads=args.threads, bf16=not args.no_bf16,
-        limit=args.limit, export=args.export, seed=args.seed, time_budget_min=args.time_budget,
+        limit=args.limit, export=args.export, aligned_share=args.aligned_share, seed=args.seed,
+        time_budget_min=args.time_budget,
         net=replace(
             ParserNetConfig(), input_size=args.input_size, decoder_width=args.decoder_width,
             output_stride=args.output_stride, widths=_ints(args.widths, ParserNetConfig.widths, 5, "widths"),

@@ -73,6 +73,11 @@ class AugmentConfig:
     gray: float = 0.08
     blur: float = 0.15
     label_stride: int = 2  # labels come out at out_size / label_stride, the net's output resolution
+    # Share of views kept near the CelebA-HQ framing (the parser always gets aligned faces once a face
+    # is found); the rest use the wide ranges above, which the offline detector's coarse pass needs.
+    aligned_share: float = 0.0
+    aligned_scale: tuple[float, float] = (0.9, 1.12)
+    aligned_rotate_deg: float = 8.0
 
 
 class PairCache:
@@ -111,8 +116,10 @@ def augment(
         # A mirrored face's left eye is the subject's right eye: the labels must swap too.
         rgb = rgb[:, ::-1]
         mask = classes.flip_lut()[mask[:, ::-1]]
-    scale = rng.uniform(*cfg.scale) * out / src
-    angle = rng.uniform(-cfg.rotate_deg, cfg.rotate_deg)
+    near = rng.random() < cfg.aligned_share
+    scale = rng.uniform(*(cfg.aligned_scale if near else cfg.scale)) * out / src
+    max_angle = cfg.aligned_rotate_deg if near else cfg.rotate_deg
+    angle = rng.uniform(-max_angle, max_angle)
     m = cv2.getRotationMatrix2D((src / 2, src / 2), angle, scale)
     m[:, 2] += (out - src) / 2 + rng.uniform(-cfg.shift, cfg.shift, size=2) * out
     fill = tuple(int(v) for v in rng.integers(0, 256, size=3))

@@ -50,6 +50,7 @@ class TrainConfig:
     # Minutes of training: when set, the learning-rate schedule follows elapsed time instead of steps
     # and training ends when the time is up, so a run on a busy shared CPU still anneals fully.
     time_budget_min: float = 0.0
+    aligned_share: float = 0.5  # see AugmentConfig.aligned_share
     net: ParserNetConfig = field(default_factory=ParserNetConfig)
 
 
@@ -144,7 +145,8 @@ def train(cfg: TrainConfig, resume: bool = True) -> dict:
         rng = np.random.default_rng([cfg.seed, start_epoch])
         log.info("resumed from %s at epoch %d (best mIoU so far %.4f)", ckpt_path, start_epoch, best["miou"])
 
-    aug = AugmentConfig(out_size=cfg.net.input_size, label_stride=cfg.net.output_stride)
+    aug = AugmentConfig(out_size=cfg.net.input_size, label_stride=cfg.net.output_stride,
+                        aligned_share=cfg.aligned_share)
     probs = train_set.sampling_weights()
     history = out / "history.jsonl"
     budget = cfg.time_budget_min * 60.0

@@ -144,3 +144,16 @@ def test_cli_sets_the_architecture(tmp_path):
     assert rc == 0 and net.config.widths == (8, 8, 8, 16, 16) and net.config.output_stride == 1
     with pytest.raises(SystemExit, match="widths"):
         main.main(["train", "parser", "--data", str(data), "--widths", "8,8"])
+
+
+def test_aligned_share_keeps_views_near_the_celeba_framing():
+    mask = np.zeros((64, 64), np.uint8)
+    mask[16:48, 16:48] = 1
+    wide = dict(out_size=64, scale=(0.3, 0.3), rotate_deg=0, shift=0, flip=0, label_stride=1)
+    rng = np.random.default_rng(0)
+    near = AugmentConfig(**wide, aligned_share=1.0, aligned_scale=(1, 1), aligned_rotate_deg=0)
+    far = AugmentConfig(**wide, aligned_share=0.0)
+    _, lab_near = augment(np.zeros((64, 64, 3), np.uint8), mask, near, rng)
+    _, lab_far = augment(np.zeros((64, 64, 3), np.uint8), mask, far, rng)
+    assert (lab_near == mask).all()  # unchanged framing
+    assert (lab_far == 1).sum() < 0.2 * (mask == 1).sum()  # zoomed out to 0.3×
