@@ -1,6 +1,6 @@
 """Face-parsing benchmark: quality and speed of every available parser on held-out pairs.
 
-    python bench/parsing.py [--data ../shared/data/celebamask-mini] [--limit N] [--json OUT.json]
+    python bench/parsing.py [--data ../shared/data/celebamask-mini] [--limit N] [--candidate FILE] [--json OUT.json]
 
 The held-out pairs are the ones ``main.py train parser`` keeps out of training (the same fixed,
 name-hashed split). For each back end: mIoU, pixel accuracy and per-class IoU of its cleaned output
@@ -49,8 +49,19 @@ def machine() -> dict:
             "python": platform.python_version(), "torch": torch.__version__, "system": platform.platform()}
 
 
-def bench_parser(name: str, pairs, raw: bool = False, flip: bool = True) -> dict:
-    parser = load_parser(name, cache=False)
+def _make_parser(name: str, weights: Path | None = None):
+    if weights is None:
+        return load_parser(name, cache=False)
+    from ca2sis.parsing.backends import BundledParser
+
+    return BundledParser(weights)
+
+
+def bench_parser(name: str, pairs, raw: bool = False, flip: bool = True, weights: Path | None = None) -> dict:
+    """``weights``: score this bundled-parser file instead of the installed one (labelled by its name)."""
+    parser = _make_parser(name, weights)
+    if weights is not None:
+        name = f"bundled:{weights.stem}"
     if raw:
         parser.clean = False
     if not flip:
@@ -58,7 +69,8 @@ def bench_parser(name: str, pairs, raw: bool = False, flip: bool = True) -> dict
     cm = ConfusionMatrix(len(CELEBAMASK_HQ))
     parser.parse(load_image(pairs[0][1]))  # warm-up (first-call allocations)
     seconds = []
-    label = name + (" (raw)" if raw else "") + ("" if flip or name != "bundled" else " (no flip)")
+    bundled = name.startswith("bundled")
+    label = name + (" (raw)" if raw else "") + ("" if flip or not bundled else " (no flip)")
     for _, img_path, mask_path in tqdm(pairs, desc=label, unit="face", leave=False):
         rgb, truth = load_image(img_path), load_mask(mask_path)
         t0 = time.perf_counter()
@@ -67,7 +79,8 @@ def bench_parser(name: str, pairs, raw: bool = False, flip: bool = True) -> dict
         cm.add(truth, pred)
     iou = cm.iou()
     return {
-        "backend": label, "cleaned": not raw, "flip_averaged": flip and name == "bundled",
+        "backend": label, "cleaned": not raw, "flip_averaged": flip and bundled,
+        "weights": str(weights or getattr(parser, "path", "")), "parameters": _parameters(parser),
         "faces": len(pairs), "miou": cm.miou(),
         "pixel_accuracy": cm.pixel_accuracy(), "seconds_per_face": float(np.median(seconds)),
         "iou": {n: (None if np.isnan(v) else round(float(v), 4))
@@ -75,13 +88,19 @@ def bench_parser(name: str, pairs, raw: bool = False, flip: bool = True) -> dict
     }
 
 
-def bench_detection(pairs, count: int, seed: int = 0) -> dict:
+def _parameters(parser) -> int | None:
+    net = getattr(parser, "net", None)
+    return sum(p.numel() for p in net.parameters()) if net is not None else None
+
+
+def bench_detection(pairs, count: int, seed: int = 0, weights: Path | None = None) -> dict:
     """Offline (parser-based) detection on held-out faces placed into bigger, rotated photos."""
     import cv2
 
-    from ca2sis.align import detect_faces, face_transform
-    from ca2sis.parsing.localize import landmarks_from_mask
+    from ca2sis.align import face_transform
+    from ca2sis.parsing.localize import landmarks_from_mask, localize_faces
 
+    parser = _make_parser("bundled", weights)
     rng = np.random.default_rng(seed)
     found, errors, seconds = 0, [], []
     for _, img_path, mask_path in tqdm(pairs[:count], desc="detection", unit="photo", leave=False):
@@ -97,7 +116,7 @@ def bench_detection(pairs, count: int, seed: int = 0) -> dict:
         photo = cv2.warpAffine(rgb, m, (w, h), borderMode=cv2.BORDER_CONSTANT, borderValue=bg)
         true_pts = truth.astype(np.float64) @ m[:, :2].T + m[:, 2]
         t0 = time.perf_counter()
-        faces = detect_faces(photo, "parsing")
+        faces = localize_faces(photo, parser)  # what detect_faces(photo, "parsing") runs
         seconds.append(time.perf_counter() - t0)
         if not faces:
             continue
@@ -109,7 +128,8 @@ def bench_detection(pairs, count: int, seed: int = 0) -> dict:
             found += 1
             errors.append(float(err))
     n = min(count, len(pairs))
-    return {"photos": n, "found": found, "landmark_error_px_at_512": float(np.median(errors)) if errors else None,
+    return {"weights": str(parser.path), "photos": n, "found": found,
+            "landmark_error_px_at_512": float(np.median(errors)) if errors else None,
             "seconds_per_photo": float(np.median(seconds)) if seconds else None}
 
 
@@ -123,6 +143,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--raw", action="store_true", help="also score the bundled parser without clean-up")
     p.add_argument("--no-flip", action="store_true", help="also score the bundled parser without mirror averaging")
     p.add_argument("--detection", type=int, default=0, metavar="N", help="also test offline detection on N photos")
+    p.add_argument("--candidate", type=Path, action="append", default=[], metavar="FILE",
+                   help="also score this bundled-parser weights file (repeatable), e.g. a new training run's "
+                        "best.safetensors, against the installed one in the same run")
     p.add_argument("--json", type=Path, help="write the results here")
     args = p.parse_args(argv)
     import torch
@@ -148,22 +171,32 @@ def main(argv: list[str] | None = None) -> int:
             results.append(bench_parser(name, held, raw=True))
         if args.no_flip and name == "bundled":
             results.append(bench_parser(name, held, flip=False))
+    for weights in args.candidate:
+        results.append(bench_parser("bundled", held, weights=weights))
+        if args.raw:
+            results.append(bench_parser("bundled", held, raw=True, weights=weights))
+        if args.no_flip:
+            results.append(bench_parser("bundled", held, flip=False, weights=weights))
     report = {"machine": machine(), "held_out_pairs": len(held), "results": results}
     if args.detection:
         report["detection"] = bench_detection(held_all, args.detection)
+        report["detection_candidates"] = [bench_detection(held_all, args.detection, weights=w)
+                                          for w in args.candidate]
     print(f"\n{len(held)} held-out pairs · {report['machine']['cpu']} · {report['machine']['torch_threads']} thread(s)")
-    print(f"{'backend':<18} {'mIoU':>6} {'pix acc':>8} {'ms/face':>8}")
+    print(f"{'backend':<34} {'mIoU':>6} {'pix acc':>8} {'ms/face':>8} {'time ×':>7}")
     for r in results:
-        label = r["backend"]
-        print(f"{label:<18} {r['miou']:6.3f} {r['pixel_accuracy']:8.3f} {r['seconds_per_face'] * 1000:8.1f}")
+        ratio = r["seconds_per_face"] / results[0]["seconds_per_face"]  # against the first row, same run
+        print(f"{r['backend']:<34} {r['miou']:6.3f} {r['pixel_accuracy']:8.3f} "
+              f"{r['seconds_per_face'] * 1000:8.1f} {ratio:7.2f}")
     if results:
         print("\nper-class IoU")
-        print(f"{'class':<12}" + "".join(f"{r['backend'].replace('bundled', 'bndl')[:11]:>12}" for r in results))
+        print(f"{'class':<12}" + "".join(f"{r['backend'].replace('bundled', 'b')[:11]:>12}" for r in results))
         for cls in CELEBAMASK_HQ.names:
             cells = "".join(f"{'n/a' if r['iou'][cls] is None else format(r['iou'][cls], '.3f'):>12}" for r in results)
             print(f"{cls:<12}{cells}")
     if args.detection:
-        print(f"\noffline detection: {json.dumps(report['detection'])}")
+        for det in [report["detection"], *report["detection_candidates"]]:
+            print(f"\noffline detection: {json.dumps(det)}")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(report, indent=2))
