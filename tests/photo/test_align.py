@@ -169,3 +169,33 @@ def test_data_faces_are_already_aligned(shared_data: Path):
     lm = landmarks_from_mask(load_mask(shared_data / "masks" / f"{name}.png"))
     _, t = align_face(rgb, FaceBox((0, 0, 512, 512), lm), 512)
     assert 0.85 < t.scale < 1.15 and np.abs(t.matrix[:, 2]).max() < 60
+
+
+def _drawn_face(eyes: bool, brows: bool = True, angle: float = 0.0) -> np.ndarray:
+    """A 512² index mask with skin, nose, mouth and optionally eyes and brows, rotated by ``angle``."""
+    import cv2
+
+    mask = np.zeros((512, 512), np.uint8)
+    cv2.ellipse(mask, (256, 270), (150, 200), 0, 0, 360, 1, -1)
+    if brows:
+        cv2.ellipse(mask, (326, 205), (40, 8), 0, 0, 360, 6, -1)  # l_brow on the image right
+        cv2.ellipse(mask, (186, 205), (40, 8), 0, 0, 360, 7, -1)
+    if eyes:
+        cv2.ellipse(mask, (326, 237), (25, 10), 0, 0, 360, 4, -1)
+        cv2.ellipse(mask, (186, 237), (25, 10), 0, 0, 360, 5, -1)
+    cv2.ellipse(mask, (256, 300), (20, 40), 0, 0, 360, 2, -1)
+    cv2.ellipse(mask, (256, 372), (50, 14), 0, 0, 360, 11, -1)
+    m = cv2.getRotationMatrix2D((256, 256), angle, 1.0)
+    return cv2.warpAffine(mask, m, (512, 512), flags=cv2.INTER_NEAREST)
+
+
+@pytest.mark.parametrize("angle", [0.0, 20.0, -160.0])
+def test_eyes_that_parse_as_skin_are_placed_under_their_brows(angle: float):
+    from ca2sis.parsing.localize import landmarks_from_mask
+
+    with_eyes = landmarks_from_mask(_drawn_face(eyes=True, angle=angle))
+    from_brows = landmarks_from_mask(_drawn_face(eyes=False, angle=angle))
+    assert with_eyes is not None and from_brows is not None
+    # The brows sit 140 px apart with the eyes 32 px below them: the 0.23 rule lands within a few px.
+    assert np.abs(from_brows[:2] - with_eyes[:2]).max() < 6
+    assert landmarks_from_mask(_drawn_face(eyes=False, brows=False)) is None  # nothing to go on
