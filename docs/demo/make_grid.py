@@ -1,8 +1,9 @@
 """Draw the demo grid: held-out real | reconstruction | one class's style swapped | one class's shape
-interpolated | the reference face both edits borrow from.
+interpolated | the reference face both edits borrow from [| random styles from the mapping network].
 
     python docs/demo/make_grid.py --data HELD_OUT_FOLDER [--weights models/demo-128.safetensors]
-        [--rows 4] [--style-class hair] [--shape-class hair] [--alpha 0.5] [--out docs/demo/grid.png]
+        [--rows 4] [--style-class hair] [--shape-class hair] [--alpha 0.5] [--random 2]
+        [--out docs/demo/grid.png]
 
 HELD_OUT_FOLDER holds ``images/`` + ``labels/`` (or ``masks/``) pairs the model never trained on. Each
 row pairs held-out face i with face i + rows as the reference. Everything goes through
@@ -12,9 +13,7 @@ row pairs held-out face i with face i + rows as the reference. Everything goes t
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +22,7 @@ from PIL import Image, ImageDraw
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere
 
+from ca2sis.atomic import atomic_write  # noqa: E402
 from ca2sis.classes import CELEBAMASK_HQ  # noqa: E402
 from ca2sis.editor import Editor  # noqa: E402
 from ca2sis.photo import load_image, load_mask  # noqa: E402
@@ -46,7 +46,9 @@ def small(rgb: np.ndarray, size: int) -> np.ndarray:
 
 
 def grid_rows(editor: Editor, pairs: list[tuple[Path, Path]], rows: int, style_cls: int, shape_cls: int,
-              alpha: float) -> list[list[np.ndarray]]:
+              alpha: float, random: int = 0) -> list[list[np.ndarray]]:
+    """One row per held-out face; ``random`` extra columns draw every class's style from the mapping
+    network (seed = row × 100 + column), on the held-out layout."""
     size = editor.resolution
     out = []
     for i in range(rows):
@@ -58,7 +60,9 @@ def grid_rows(editor: Editor, pairs: list[tuple[Path, Path]], rows: int, style_c
         recon = editor.generate(shapes_a, styles_a)
         swapped = editor.generate(shapes_a, editor.swap_style(styles_a, styles_b, [style_cls]))
         morphed = editor.generate(editor.interpolate_shape(shapes_a, shapes_b, shape_cls, alpha), styles_a)
-        out.append([small(a, size), recon, swapped, morphed, small(b, size)])
+        row = [small(a, size), recon, swapped, morphed, small(b, size)]
+        row += [editor.generate(shapes_a, editor.random_styles(i * 100 + k, ma)) for k in range(random)]
+        out.append(row)
     return out
 
 
@@ -79,14 +83,7 @@ def compose(rows: list[list[np.ndarray]], titles: list[str]) -> Image.Image:
 
 def save_atomic(image: Image.Image, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".png", dir=path.parent)
-    os.close(fd)
-    try:
-        image.save(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda tmp: image.save(tmp, format="PNG"))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -97,13 +94,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--style-class", default="hair")
     p.add_argument("--shape-class", default="hair")
     p.add_argument("--alpha", type=float, default=0.5, help="shape interpolation weight of the reference")
+    p.add_argument("--random", type=int, default=2, metavar="N",
+                   help="columns of random styles (only when the model's mapping network is trained)")
     p.add_argument("--out", type=Path, default=ROOT / "docs" / "demo" / "grid.png")
     args = p.parse_args(argv)
     editor = Editor.load(args.weights, device="cpu")
+    random = args.random if editor.has_mapping else 0
     style_cls, shape_cls = CELEBAMASK_HQ.by_name(args.style_class).id, CELEBAMASK_HQ.by_name(args.shape_class).id
-    rows = grid_rows(editor, held_out_pairs(args.data), args.rows, style_cls, shape_cls, args.alpha)
+    rows = grid_rows(editor, held_out_pairs(args.data), args.rows, style_cls, shape_cls, args.alpha, random)
     titles = ["held-out real", "reconstruction", f"{args.style_class} style swap",
-              f"{args.shape_class} shape a={args.alpha:g}", "reference"]
+              f"{args.shape_class} shape a={args.alpha:g}", "reference"] + ["random styles"] * random
     save_atomic(compose(rows, titles), args.out)
     print(f"wrote {args.out}")
     return 0
