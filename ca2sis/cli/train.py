@@ -51,6 +51,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--from", dest="from_run", help="mapping stage: the main-stage run folder or generator file")
     g.add_argument("--d-from-main", action="store_true", default=None,
                    help="mapping stage: start D from the --from run's last checkpoint, not from scratch")
+    g.add_argument("--mapping-init", choices=("random", "data"),
+                   help="mapping stage: 'data' fits the mapping network to the real style codes before "
+                        "training (default random, as in the recipe)")
     g.add_argument("--max-steps", type=int, help="stop after this many steps (the LR schedule still follows epochs)")
     g.add_argument("--dry-run", action="store_true", help="print the resolved configuration and exit")
     g.add_argument("--device", help="auto (default), cpu, cuda, cuda:1 ...")

@@ -28,6 +28,9 @@ class TrainConfig:
     # that already tells real from fake gives the mapping net useful gradients from the first step,
     # which matters when the stage only gets a few hundred steps.
     d_from_main: bool = False
+    # Mapping stage: "data" first fits each class head to the mean and spread of the real style codes
+    # (ca2sis.train.mapping_init); "random" keeps the fresh initialisation, as the recipe does.
+    mapping_init: str = "random"
     # schedule
     batch_size: int = 2  # per process
     epochs: int = 50  # at the full learning rate
@@ -78,6 +81,8 @@ class TrainConfig:
             raise ValueError("the mapping stage needs --from RUN (a finished main-stage run or generator file)")
         if self.d_from_main and self.stage != "mapping":
             raise ValueError("--d-from-main is for the mapping stage")
+        if self.mapping_init not in ("random", "data"):
+            raise ValueError(f"unknown mapping initialisation {self.mapping_init!r}; choose random or data")
         if self.precision not in PRECISIONS:
             raise ValueError(f"unknown precision {self.precision!r}; choose one of: {', '.join(PRECISIONS)}")
         if self.perceptual not in ("vgg19", "inception", "off"):

@@ -92,6 +92,15 @@ def average_gradients(params: list[torch.nn.Parameter], info: DistInfo) -> None:
             p.grad.div_(info.world_size)
 
 
+def average_parameters(params: list[torch.nn.Parameter], info: DistInfo) -> None:
+    """Make parameters that each rank set on its own share of the data equal everywhere (their mean)."""
+    if not info.enabled:
+        return
+    for p in params:
+        dist.all_reduce(p.data)
+        p.data.div_(info.world_size)
+
+
 class ResumableSampler(DistributedSampler):
     """DistributedSampler (seeded, sharded, drop-last) that can skip the batches a run already took.
 

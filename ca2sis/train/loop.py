@@ -34,7 +34,14 @@ from ca2sis.nn.discriminator import MultiscaleDiscriminator
 from ca2sis.tensors import one_hot
 from ca2sis.train import state as ckpt
 from ca2sis.train.config import TrainConfig
-from ca2sis.train.distributed import DistInfo, ResumableSampler, all_reduce_mean, average_gradients, barrier
+from ca2sis.train.distributed import (
+    DistInfo,
+    ResumableSampler,
+    all_reduce_mean,
+    average_gradients,
+    average_parameters,
+    barrier,
+)
 from ca2sis.train.ema import EMA
 from ca2sis.train.logger import RunLogger
 from ca2sis.train.perceptual import build_perceptual
@@ -147,6 +154,8 @@ class Trainer:
         self.step, self.best = 0, math.inf
         if resume:
             self.load(self.run_dir / "checkpoints" / LAST)
+        elif self.mapping_stage and cfg.mapping_init == "data":
+            self._fit_mapping()
         self.nets = self._wrap()
         self.logger = RunLogger(self.run_dir, self.info.is_main)
 
@@ -270,6 +279,22 @@ class Trainer:
         if self.ema is not None:
             self.ema.update(self.G, self.step)
         return {k: float(v.detach()) for k, v in {**g_terms, **d_terms}.items()}
+
+    def _fit_mapping(self, faces: int = 400) -> None:
+        from ca2sis.train.mapping_init import init_mapping_from_data
+
+        limit = max(1, faces // (self.cfg.batch_size * self.info.world_size))
+
+        def batches():
+            for i, batch in enumerate(self._loader(0, 0)):
+                if i >= limit:
+                    return
+                label = batch["label"].to(self.device)
+                yield batch["image"].to(self.device), one_hot(label, self.model_config.num_classes)
+
+        with self.autocast():
+            init_mapping_from_data(self.G, batches())
+        average_parameters(list(self.G.mapping.parameters()), self.info)
 
     def _loader(self, epoch: int, skip_batches: int) -> DataLoader:
         self.train_set.set_epoch(epoch)
