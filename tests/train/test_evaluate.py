@@ -68,6 +68,8 @@ def test_evaluate_writes_a_json_report_and_prints_a_table(tiny_data: Path, tmp_p
     assert 0 <= report["reconstruction"]["ssim"] <= 1 and report["reconstruction"]["l1"] > 0
     seg = report["segmentation"]
     assert (seg["miou"] is not None) or seg["note"]  # a missing parser is a note, not a failure
+    if seg["miou"] is not None:  # the same parser on the real images: the ceiling, reported beside
+        assert 0 <= seg["real_miou"] <= 1 and 0 <= seg["real_accuracy"] <= 1
     table = capsys.readouterr().out
     assert "FID" in table and "PSNR" in table and "parser mIoU" in table
 
