@@ -7,6 +7,11 @@ image synthesis protocol), then:
 - mIoU and pixel accuracy of the face parser's masks of the generated images against the input
   masks (CelebAMask-HQ models only; skipped with a note when no parser is available);
 - L1 (in [-1, 1] units), PSNR and SSIM of the reconstructions.
+
+With ``random_styles`` (models whose mapping network was trained), each test mask is also rendered
+twice with styles drawn from the mapping network: FID of those images against the real ones, and
+their diversity, the mean |G(z₁) − G(z₂)| between the two draws (the quantity the mapping stage's
+diversity term rewards; 0 means every draw gives the same face).
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from ca2sis.metrics import reconstruction as rec
 from ca2sis.metrics.fid import FID
 from ca2sis.metrics.segmentation import ConfusionMatrix
 from ca2sis.tensors import one_hot, tensor_to_image
+from ca2sis.train.steps import random_styles
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +52,8 @@ class EvalConfig:
     fid: str = "auto"  # auto | pytorch-fid | fid-helper | off
     parser: str = "auto"  # a ca2sis.parsing back end, or off
     workers: int = 0
+    random_styles: bool = False
+    seed: int = 0  # noise of the random-style renders
 
 
 def _load_parser(name: str, num_classes: int, device: str) -> tuple[Any, str | None]:
@@ -60,6 +68,11 @@ def _load_parser(name: str, num_classes: int, device: str) -> tuple[Any, str | N
         return load_parser(name, device=device), None
     except Exception as exc:  # missing weights, missing package: the other metrics still run
         return None, f"face parser unavailable: {exc}"
+
+
+def _random_styles(model, onehot: torch.Tensor, noise: torch.Generator) -> torch.Tensor:
+    z = torch.randn(onehot.shape[0], model.config.mapping_dim, generator=noise).to(onehot.device)
+    return random_styles(model, onehot, z)
 
 
 def _parse_at(parser, image: torch.Tensor, size: tuple[int, int]) -> np.ndarray:
@@ -84,6 +97,9 @@ def evaluate(cfg: EvalConfig) -> dict[str, Any]:
     # The same parser on the real images at the same size: the ceiling for the generated-image score.
     confusion_real = ConfusionMatrix(mconf.num_classes)
     l1s, psnrs, ssims = [], [], []
+    fid_random = FID(cfg.fid, cfg.device) if cfg.random_styles and cfg.fid != "off" else None
+    diversity: list[torch.Tensor] = []
+    noise = torch.Generator().manual_seed(cfg.seed)
     with torch.no_grad():
         for batch in tqdm(loader, desc="evaluating", unit="batch"):
             real = batch["image"].to(cfg.device)
@@ -94,6 +110,12 @@ def evaluate(cfg: EvalConfig) -> dict[str, Any]:
             ssims.append(rec.ssim(fake, real).cpu())
             if fid is not None:
                 fid.add(real, fake)
+            if cfg.random_styles:
+                shapes = model.embed_mask(onehot)
+                draws = [model.generate(shapes, _random_styles(model, onehot, noise)).image.float() for _ in range(2)]
+                diversity.append((draws[0] - draws[1]).abs().mean((1, 2, 3)).cpu())
+                if fid_random is not None:
+                    fid_random.add(real, draws[0])
             if parser is not None:
                 for img, real_img, label in zip(fake, real, batch["label"], strict=True):
                     confusion.add(label.numpy(), _parse_at(parser, img, tuple(label.shape)))
@@ -132,6 +154,13 @@ def evaluate(cfg: EvalConfig) -> dict[str, Any]:
         }
     else:
         report["segmentation"] = {"miou": None, "accuracy": None, "note": parser_note}
+    if cfg.random_styles:
+        value = fid_random.score() if fid_random is not None else math.nan
+        report["random_styles"] = {
+            "fid": value if math.isfinite(value) else None,
+            "diversity_l1": float(torch.cat(diversity).mean()),
+            "mapping": meta.get("mapping", "trained"),
+        }
     report["seconds"] = round(time.perf_counter() - t0, 2)
     return report
 
@@ -155,6 +184,12 @@ def format_table(report: dict[str, Any]) -> str:
         ("PSNR ↑", f(report["reconstruction"]["psnr_db"], ".2f") + " dB", ""),
         ("SSIM ↑", f(report["reconstruction"]["ssim"], ".4f"), ""),
     ]
+    if "random_styles" in report:
+        rnd = report["random_styles"]
+        rows += [
+            ("random-style FID ↓", f(rnd["fid"], ".2f"), f"styles from the mapping network ({rnd['mapping']})"),
+            ("random-style diversity ↑", f(rnd["diversity_l1"], ".4f"), "mean |G(z1) − G(z2)| in [-1, 1]"),
+        ]
     width = max(len(r[0]) for r in rows)
     vwidth = max(len(r[1]) for r in rows)
     return "\n".join(f"{a:<{width}}  {b:>{vwidth}}  {c}".rstrip() for a, b, c in rows)

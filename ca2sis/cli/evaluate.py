@@ -30,6 +30,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--parser", default="auto", help="face parser for mIoU (auto, bundled, parsenet, bisenet, off)")
     parser.add_argument("--workers", type=int, default=0)
+    parser.add_argument("--random-styles", action="store_true",
+                        help="also render each mask with styles from the mapping network: FID and diversity")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -53,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
         fid=args.fid,
         parser=args.parser,
         workers=args.workers,
+        random_styles=args.random_styles,
     )
     try:
         report = evaluate(cfg)

@@ -77,3 +77,18 @@ def test_evaluate_writes_a_json_report_and_prints_a_table(tiny_data: Path, tmp_p
 def test_evaluate_refuses_a_missing_weights_file(tiny_data: Path, tmp_path: Path, capsys) -> None:
     code = entry.main(["evaluate", "--weights", str(tmp_path / "none.safetensors"), "--data", str(tiny_data)])
     assert code == 2 and "none.safetensors" in capsys.readouterr().err
+
+
+def test_random_styles_add_fid_and_diversity(tiny_data: Path, tmp_path: Path) -> None:
+    from ca2sis.evaluate import EvalConfig, evaluate, format_table
+
+    weights = tmp_path / "g.safetensors"
+    torch.manual_seed(0)
+    save_model(weights, CA2SIS(preset("tiny")), {"mapping": "trained"})
+    report = evaluate(EvalConfig(weights=weights, data=tiny_data, max_images=4, parser="off",
+                                 random_styles=True))
+    rnd = report["random_styles"]
+    assert rnd["fid"] is not None and rnd["diversity_l1"] >= 0 and rnd["mapping"] == "trained"
+    assert "random-style diversity" in format_table(report)
+    assert "random_styles" not in evaluate(EvalConfig(weights=weights, data=tiny_data, max_images=2,
+                                                      parser="off", fid="off"))
