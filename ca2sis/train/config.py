@@ -92,8 +92,10 @@ class TrainConfig:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.epochs < 0 or self.epochs_decay < 0 or self.epochs + self.epochs_decay == 0:
             raise ValueError("epochs and epochs_decay must be ≥ 0 and not both 0")
-        if self.max_steps is not None and self.max_steps < 1:
-            raise ValueError(f"max_steps must be at least 1, got {self.max_steps}")
+        fit_only = self.stage == "mapping" and self.mapping_init == "data"  # 0 steps: keep just the fit
+        if self.max_steps is not None and self.max_steps < (0 if fit_only else 1):
+            raise ValueError(f"max_steps must be at least 1, got {self.max_steps}"
+                             + ("" if fit_only else " (0 only for --stage mapping --mapping-init data)"))
         if not 0.0 <= self.ema_beta < 1.0:
             raise ValueError(f"ema_beta must be in [0, 1), got {self.ema_beta}")
 

@@ -326,6 +326,8 @@ class Trainer:
         history: list[dict[str, float]] = []
         t0, seen = time.perf_counter(), 0
         interrupt = GracefulInterrupt(enabled=info.world_size == 1)
+        if self.total_steps == 0:  # mapping stage, --max-steps 0: export the data-fitted mapping as it is
+            self.checkpoint()
         try:
             while self.step < self.total_steps:
                 epoch, offset = divmod(self.step, self.steps_per_epoch)
@@ -412,7 +414,9 @@ class Trainer:
                 "val_reconstruction_l1": f"{score:.6f}",
                 "ema": str(self.ema is not None),
                 # The editor offers random styles only from a mapping network trained in its stage.
-                "mapping": "trained" if self.mapping_stage else "untrained",
+                # "fitted": the data fit of --mapping-init data with no adversarial step after it.
+                "mapping": ("trained" if self.step else "fitted") if self.mapping_stage else "untrained",
+                "mapping_init": self.cfg.mapping_init if self.mapping_stage else "",
             }
             save_model(self.run_dir / GENERATOR, self.export_model(), meta)
             if math.isfinite(score):

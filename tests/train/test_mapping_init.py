@@ -68,3 +68,18 @@ def test_mapping_stage_with_data_init_starts_diverse(tiny_data: Path, tmp_path: 
     assert spread_fitted > spread_fresh  # the fitted network spreads like real styles do
     losses = fitted.train_step(next(iter(fitted._loader(0, 0))))
     assert all(torch.isfinite(torch.tensor(v)) for v in losses.values())
+
+
+def test_zero_steps_export_the_fit_alone(tiny_data: Path, tmp_path: Path) -> None:
+    import pytest
+
+    from ca2sis.checkpoint import read_metadata
+    from ca2sis.train.rundir import GENERATOR
+
+    Trainer(tiny_config(tiny_data, max_steps=1), preset("tiny"), tmp_path / "main").train()
+    cfg = tiny_config(tiny_data, stage="mapping", from_run=str(tmp_path / "main"), mapping_init="data", max_steps=0)
+    result = Trainer(cfg, preset("tiny"), tmp_path / "fit").train()
+    meta = read_metadata(tmp_path / "fit" / GENERATOR)
+    assert result["step"] == 0 and meta["mapping"] == "fitted" and meta["mapping_init"] == "data"
+    with pytest.raises(ValueError, match="at least 1"):
+        tiny_config(tiny_data, stage="mapping", from_run=str(tmp_path / "main"), max_steps=0)
