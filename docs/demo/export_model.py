@@ -26,8 +26,11 @@ from ca2sis.weights import sha256_of  # noqa: E402
 
 LICENSE = "CelebAMask-HQ terms: non-commercial research and education only"
 # Training-config keys that describe the recipe, in the order a person would type them.
-RECIPE_KEYS = ("preset", "perceptual", "batch_size", "lr_g", "lr_d", "ema", "ema_beta", "ema_start", "ema_every",
-               "lambda_feat", "lambda_perceptual", "lambda_att", "lambda_div")
+RECIPE_KEYS = {
+    "main": ("preset", "perceptual", "batch_size", "lr_g", "lr_d", "ema", "ema_beta", "ema_start", "ema_every",
+             "lambda_feat", "lambda_perceptual", "lambda_att"),
+    "mapping": ("mapping_init", "d_from_main", "max_steps", "batch_size", "lr_g", "lr_d", "lambda_div"),
+}
 
 
 def _run(folder: Path) -> tuple[dict, dict[str, str]]:
@@ -37,9 +40,9 @@ def _run(folder: Path) -> tuple[dict, dict[str, str]]:
 
 def _recipe(train: dict, stage: str) -> str:
     parts = [f"--stage {stage}"] if stage != "main" else []
-    for key in RECIPE_KEYS:
+    for key in RECIPE_KEYS[stage]:
         value = train.get(key)
-        if value is None or value is False or (stage == "main" and key == "lambda_div"):
+        if value is None or value is False:
             continue
         flag = "--" + key.replace("_", "-")
         parts.append(flag if value is True else f"{flag} {value}")
@@ -79,6 +82,9 @@ def main(argv: list[str] | None = None) -> int:
         map_train, map_meta = _run(args.mapping_run)
         out_meta["mapping_source"] = _recipe(map_train, "mapping")
         out_meta["mapping_step"] = map_meta.get("step", "?")
+        if meta.get("mapping") == "fitted":
+            out_meta["mapping_note"] = ("fitted to the mean and principal directions of the real style codes "
+                                        "(ca2sis/train/mapping_init.py); no adversarial mapping steps")
     save_model(args.out, model, out_meta)
     digest = sha256_of(args.out)
 
