@@ -44,7 +44,12 @@ def test_the_demo_model_loads_by_name_and_renders_a_sample_mask_at_its_resolutio
     out = editor.reconstruct(image, mask)
     assert out.shape == (128, 128, 3) and out.dtype == np.uint8
     assert out.std() > 5, "a trained model gives an image, not a flat colour"
-    assert editor.metadata.get("mapping") == "untrained"  # the GUI hides random styles for it
+    # Its mapping network is fitted to real style codes, so random styles are offered and vary.
+    assert editor.metadata.get("mapping") == "fitted" and editor.has_mapping
+    first, second = editor.random_styles(1, mask), editor.random_styles(2, mask)
+    assert not np.allclose(first, second)
+    shapes = editor.embed_mask(mask)
+    assert np.abs(editor.generate(shapes, first).astype(float) - editor.generate(shapes, second)).mean() > 3
 
 
 def test_the_bundled_parser_loads_by_default_and_parses_a_sample_to_its_size() -> None:
