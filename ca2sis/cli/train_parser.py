@@ -41,7 +41,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--decoder-width", type=int, default=ParserNetConfig.decoder_width)
     p.add_argument("--output-stride", type=int, choices=(1, 2), default=ParserNetConfig.output_stride,
                    help="1: logits at the input's side (sharper small parts, ~1.3× the time); 2: half")
-    p.add_argument("--aligned-share", type=float, default=0.5,
+    p.add_argument("--aligned-share", type=float, default=0.0,
                    help="share of training views near the CelebA-HQ framing (the rest zoom out and rotate "
                         "more, for the offline detector)")
     p.add_argument("--threads", type=int, default=1, help="CPU threads for torch")

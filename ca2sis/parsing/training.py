@@ -50,7 +50,7 @@ class TrainConfig:
     # Minutes of training: when set, the learning-rate schedule follows elapsed time instead of steps
     # and training ends when the time is up, so a run on a busy shared CPU still anneals fully.
     time_budget_min: float = 0.0
-    aligned_share: float = 0.5  # see AugmentConfig.aligned_share
+    aligned_share: float = 0.0  # see AugmentConfig.aligned_share; the bundled parser used 0
     net: ParserNetConfig = field(default_factory=ParserNetConfig)
 
 
