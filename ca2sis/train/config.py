@@ -24,9 +24,7 @@ class TrainConfig:
     preset: str = "celebamask-256"
     stage: str = "main"  # main: G and D; mapping: the diversity mapping network with G frozen
     from_run: str | None = None  # mapping stage: the run (or generator file) whose G is frozen
-    # Mapping stage: start D from the main run's D instead of from scratch (the recipe's choice). A D
-    # that already tells real from fake gives the mapping net useful gradients from the first step,
-    # which matters when the stage only gets a few hundred steps.
+    # Mapping stage: start D from the main run's D; the recipe starts it from scratch.
     d_from_main: bool = False
     # Mapping stage: "data" first fits each class head to the mean and spread of the real style codes
     # (ca2sis.train.mapping_init); "random" keeps the fresh initialisation, as the recipe does.
