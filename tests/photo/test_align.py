@@ -199,3 +199,13 @@ def test_eyes_that_parse_as_skin_are_placed_under_their_brows(angle: float):
     # The brows sit 140 px apart with the eyes 32 px below them: the 0.23 rule lands within a few px.
     assert np.abs(from_brows[:2] - with_eyes[:2]).max() < 6
     assert landmarks_from_mask(_drawn_face(eyes=False, brows=False)) is None  # nothing to go on
+
+
+@pytest.mark.parametrize(("long_side", "levels"), [(400, [512]), (995, [512, 1024, 1990]), (3000, [512, 1024, 2048])])
+def test_small_face_pass_reaches_twice_the_photo_size(monkeypatch, long_side: int, levels: list[int]):
+    from ca2sis.parsing import localize
+
+    seen: list[int] = []
+    monkeypatch.setattr(localize, "_views", lambda photo, level: seen.append(level) or [])
+    localize._candidates(None, np.zeros((long_side // 2, long_side, 3), np.uint8), 20)
+    assert seen == levels  # nothing found at 512 and 1024, so the finer pass runs, capped at 2× the photo
