@@ -104,14 +104,14 @@ def evaluate(cfg: EvalConfig) -> dict[str, Any]:
         for batch in tqdm(loader, desc="evaluating", unit="batch"):
             real = batch["image"].to(cfg.device)
             onehot = one_hot(batch["label"].to(cfg.device), mconf.num_classes)
-            fake = model.generate(model.embed_mask(onehot), model.encode_style(real, onehot)).image.float()
+            shapes = model.embed_mask(onehot)  # shared by the reconstruction and the random-style renders
+            fake = model.generate(shapes, model.encode_style(real, onehot)).image.float()
             l1s.append(rec.l1(fake, real).cpu())
             psnrs.append(rec.psnr(fake, real).cpu())
             ssims.append(rec.ssim(fake, real).cpu())
             if fid is not None:
                 fid.add(real, fake)
             if cfg.random_styles:
-                shapes = model.embed_mask(onehot)
                 draws = [model.generate(shapes, _random_styles(model, onehot, noise)).image.float() for _ in range(2)]
                 diversity.append((draws[0] - draws[1]).abs().mean((1, 2, 3)).cpu())
                 if fid_random is not None:

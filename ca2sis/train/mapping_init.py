@@ -68,7 +68,7 @@ def fit_mapping(G: CA2SIS, mean: torch.Tensor, cov: torch.Tensor, count: torch.T
         if count[c] < 2:
             continue
         last = head[-1]
-        feats = head[:-1](hidden).float().double()
+        feats = head[:-1](hidden).double()
         centre = feats.mean(0)
         k = min(mapping.noise_dim, feats.shape[1], mean.shape[1])
         f_var, f_dirs = _top_components(torch.cov(feats.T), k)
