@@ -80,9 +80,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "lambda_perceptual",
         "lambda_att",
         "lambda_div",
+        "lambda_l1",
         "ema_beta",
     ):
         g.add_argument("--" + name.replace("_", "-"), type=float, help=f"default {getattr(d, name)}")
+    g.add_argument("--diffaugment", metavar="POLICY",
+                   help="differentiable augmentation of D's inputs: auto (default: color,translation,cutout "
+                        "below 5,000 training pairs, else off), off, or a list of color,translation,cutout")
+    g.add_argument("--init-generator", metavar="FILE",
+                   help="main stage: start G from this generator file (D and the optimisers start fresh)")
     g.add_argument("--perceptual", choices=("vgg19", "inception", "off"), help="perceptual network (default vgg19)")
     g.add_argument("--vgg-weights", help="path to torchvision's vgg19-dcbb9e9d.pth")
     g.add_argument(
@@ -186,10 +192,12 @@ def _train(cfg: TrainConfig, model_config, run_dir: Path, resume: bool) -> int:
         run_dir = Path(broadcast_object(str(run_dir), info))  # type: ignore[arg-type]
         if info.is_main:
             run_dir.mkdir(parents=True, exist_ok=True)
-            write_json(run_dir / CONFIG_FILE, {"model": model_config.to_dict(), "train": cfg.to_dict()})
         setup_logging(run_dir, info.is_main)
         log.info("run folder %s%s", run_dir, " (resuming)" if resume else "")
         trainer = Trainer(cfg, model_config, run_dir, info, device, resume=resume)
+        if info.is_main:  # after the trainer resolved what depends on the data (the augmentation policy)
+            write_json(run_dir / CONFIG_FILE, {"model": model_config.to_dict(), "train": cfg.to_dict()})
+        log.info("augmentation of D's inputs: %s", cfg.diffaugment)
         try:
             summary = trainer.train()
         except TrainingDiverged as exc:

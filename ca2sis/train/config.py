@@ -11,6 +11,34 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+# Differentiable augmentation policies (ca2sis.train.augment holds the transforms).
+FAMILIES = ("color", "translation", "cutout")
+DEFAULT_POLICY = "color,translation,cutout"
+AUTO_LIMIT = 5000  # "auto" switches the augmentation on for data sets smaller than this many pairs
+
+
+def parse_policy(text: str) -> tuple[str, ...]:
+    """``"off"``/``""`` → (); ``"color,translation,cutout"`` → the families in canonical order."""
+    text = text.strip().lower()
+    if text in ("", "off", "none"):
+        return ()
+    names = [t.strip() for t in text.split(",") if t.strip()]
+    unknown = sorted(set(names) - set(FAMILIES))
+    if unknown:
+        raise ValueError(
+            f"unknown diffaugment transform(s) {', '.join(unknown)}; choose from {', '.join(FAMILIES)}, or off"
+        )
+    return tuple(f for f in FAMILIES if f in names)
+
+
+def resolve_policy(text: str, num_pairs: int) -> str:
+    """The policy a run records: ``auto`` becomes the default policy below :data:`AUTO_LIMIT` pairs, else off."""
+    if text.strip().lower() == "auto":
+        return DEFAULT_POLICY if num_pairs < AUTO_LIMIT else "off"
+    families = parse_policy(text)
+    return ",".join(families) if families else "off"
+
+
 STAGES = ("main", "mapping")
 PRECISIONS = ("auto", "fp32", "bf16")
 
@@ -29,6 +57,8 @@ class TrainConfig:
     # Mapping stage: "data" first fits each class head to the mean and spread of the real style codes
     # (ca2sis.train.mapping_init); "random" keeps the fresh initialisation, as the recipe does.
     mapping_init: str = "random"
+    # Main stage: start G from this generator file (weights only; D and the optimisers start fresh).
+    init_generator: str | None = None
     # schedule
     batch_size: int = 2  # per process
     epochs: int = 50  # at the full learning rate
@@ -44,6 +74,12 @@ class TrainConfig:
     lambda_perceptual: float = 10.0
     lambda_att: float = 1.0
     lambda_div: float = 1.0  # mapping stage only
+    # Not in the recipe: a pixel L1 reconstruction term for G (0 = off, the recipe).
+    lambda_l1: float = 0.0
+    # Differentiable augmentation of every D input (ca2sis.train.augment): "auto" (the default) is
+    # "color,translation,cutout" for data sets under 5,000 pairs and "off" above; a run records the
+    # policy it resolved to in its config.json.
+    diffaugment: str = "auto"
     perceptual: str = "vgg19"  # vgg19 | inception | off
     vgg_weights: str | None = None
     download: bool = True  # fetch the VGG19 file when it is missing and the machine is online
@@ -81,6 +117,10 @@ class TrainConfig:
             raise ValueError("--d-from-main is for the mapping stage")
         if self.mapping_init not in ("random", "data"):
             raise ValueError(f"unknown mapping initialisation {self.mapping_init!r}; choose random or data")
+        if self.diffaugment.strip().lower() != "auto":
+            parse_policy(self.diffaugment)  # raises on unknown transforms
+        if self.init_generator and self.stage != "main":
+            raise ValueError("--init-generator is for the main stage (the mapping stage takes --from)")
         if self.precision not in PRECISIONS:
             raise ValueError(f"unknown precision {self.precision!r}; choose one of: {', '.join(PRECISIONS)}")
         if self.perceptual not in ("vgg19", "inception", "off"):

@@ -33,7 +33,8 @@ from ca2sis.model import CA2SIS
 from ca2sis.nn.discriminator import MultiscaleDiscriminator
 from ca2sis.tensors import one_hot
 from ca2sis.train import state as ckpt
-from ca2sis.train.config import TrainConfig
+from ca2sis.train.augment import DiffAugment
+from ca2sis.train.config import TrainConfig, resolve_policy
 from ca2sis.train.distributed import (
     DistInfo,
     ResumableSampler,
@@ -72,6 +73,19 @@ def load_main_discriminator(source: str, D: torch.nn.Module) -> Path:
         D.load_state_dict(ckpt.split_prefix(tensors, "D"))
     except RuntimeError as err:
         raise ValueError(f"--d-from-main: the D in {path} does not match this run's --d-* settings ({err})") from err
+    return path
+
+
+def load_generator_weights(source: str, G: CA2SIS) -> Path:
+    """Copy a generator file's weights into ``G`` (``--init-generator``); the architectures must match."""
+    path = Path(source)
+    if not path.is_file():
+        raise FileNotFoundError(f"--init-generator {source}: no such file")
+    model, _, _ = load_model(path)
+    if model.config != G.config:
+        raise ValueError(f"--init-generator {source} is a {model.config.name} model; this run trains {G.config.name} "
+                         "with a different configuration")
+    G.load_state_dict(model.state_dict())
     return path
 
 
@@ -134,6 +148,8 @@ class Trainer:
             model_config = self.G.config
         else:
             self.G = CA2SIS(model_config)
+            if cfg.init_generator and not resume:
+                log.info("G starts from %s", load_generator_weights(cfg.init_generator, self.G))
         self.model_config = model_config
         self.G.to(self.device).train()
         self.G.set_gradient_checkpointing(cfg.gradient_checkpointing)
@@ -142,6 +158,9 @@ class Trainer:
             log.info("D starts from %s", load_main_discriminator(cfg.from_run or "", self.D))
         self.D.to(self.device).train()
         self._setup_data()
+        # "auto" is resolved once, from the data set's size, and recorded in the run's config.json.
+        cfg.diffaugment = resolve_policy(cfg.diffaugment, len(self.train_set))
+        self.augment = DiffAugment(cfg.diffaugment, seed=cfg.seed * 7919 + 1 + self.info.rank)
         self._setup_optimizers()
         self.perceptual = None
         if not self.mapping_stage:
@@ -217,7 +236,7 @@ class Trainer:
             D_ddp = DDP(self.D, device_ids=ids)
             if not self.mapping_stage:  # the mapping stage averages its gradients by hand
                 G_ddp = DDP(self.G, device_ids=ids)
-        return Nets(self.G, self.D, G_ddp, D_ddp, self.perceptual)
+        return Nets(self.G, self.D, G_ddp, D_ddp, self.perceptual, self.augment if self.augment.enabled else None)
 
     def autocast(self) -> contextlib.AbstractContextManager:
         if self.bf16:
@@ -442,6 +461,7 @@ class Trainer:
         }
         tensors["rng/torch"] = torch.get_rng_state()
         tensors["rng/noise"] = self.noise.get_state()
+        tensors["rng/augment"] = self.augment.state()
         if torch.cuda.is_available():
             for i, s in enumerate(torch.cuda.get_rng_state_all()):
                 tensors[f"rng/cuda/{i}"] = s
@@ -460,6 +480,8 @@ class Trainer:
         self.opt_d.load_state_dict(ckpt.unflatten_optimizer("opt_d", meta["opt_d"], tensors))
         torch.set_rng_state(tensors["rng/torch"])
         self.noise.set_state(tensors["rng/noise"])
+        if "rng/augment" in tensors:  # checkpoints from before the augmentation existed have none
+            self.augment.set_state(tensors["rng/augment"])
         cuda = [tensors[f"rng/cuda/{i}"] for i in range(torch.cuda.device_count()) if f"rng/cuda/{i}" in tensors]
         if cuda and len(cuda) == torch.cuda.device_count():
             torch.cuda.set_rng_state_all(cuda)

@@ -5,7 +5,9 @@ Main stage (per iteration: G step, then D step on fresh no-grad fakes):
     L_D = hinge(real) + hinge(fake)
 Mapping stage (G frozen, only the mapping network learns):
     L_M = λ_gan·hinge_G + λ_att·attention + λ_div·diversity
-Fake and real go through D as one batch, fakes first.
+Fake and real go through D as one batch, fakes first, through the run's differentiable augmentation
+(``--diffaugment``; the n-th fake and the n-th real share one draw, and the masks move with them).
+Optional, off in the recipe: ``λ_l1·|fake − real|`` (``--lambda-l1``), a pixel reconstruction term.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from ca2sis.train.augment import DiffAugment
 from ca2sis.train.config import TrainConfig
 from ca2sis.train.losses import (
     d_hinge_loss,
@@ -35,10 +38,14 @@ class Nets:
     G_ddp: nn.Module
     D_ddp: nn.Module
     perceptual: nn.Module | None
+    augment: DiffAugment | None = None
 
 
-def _discriminate(D: nn.Module, onehot: torch.Tensor, fake: torch.Tensor, real: torch.Tensor):
-    out = D(torch.cat([onehot, onehot]), torch.cat([fake, real]))
+def _discriminate(nets: Nets, D: nn.Module, onehot: torch.Tensor, fake: torch.Tensor, real: torch.Tensor):
+    images, masks = torch.cat([fake, real]), torch.cat([onehot, onehot])
+    if nets.augment is not None:
+        images, masks = nets.augment(images, masks, repeats=2)
+    out = D(masks, images)
     return split_real_fake(out, fake.shape[0])
 
 
@@ -49,7 +56,7 @@ def generator_losses(
     with autocast:
         out = nets.G_ddp(image, onehot)
         fake = out.image
-        pred_fake, pred_real = _discriminate(nets.D, onehot, fake, image)
+        pred_fake, pred_real = _discriminate(nets, nets.D, onehot, fake, image)
     terms = {
         "g_gan": g_hinge_loss(pred_fake).float(),
         "g_feat": feature_matching_loss(pred_fake, pred_real).float(),
@@ -58,11 +65,14 @@ def generator_losses(
         terms["g_perc"] = nets.perceptual(fake.float(), image.float())
     if out.attention_loss is not None:
         terms["g_att"] = out.attention_loss.float()
+    if cfg.lambda_l1:
+        terms["g_l1"] = (fake.float() - image.float()).abs().mean()
     weights = {
         "g_gan": cfg.lambda_gan,
         "g_feat": cfg.lambda_feat,
         "g_perc": cfg.lambda_perceptual,
         "g_att": cfg.lambda_att,
+        "g_l1": cfg.lambda_l1,
     }
     total = sum(weights[k] * v for k, v in terms.items())
     return total, terms  # type: ignore[return-value]
@@ -72,7 +82,7 @@ def discriminator_losses(
     nets: Nets, fake: torch.Tensor, image: torch.Tensor, onehot: torch.Tensor, autocast: AbstractContextManager
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     with autocast:
-        pred_fake, pred_real = _discriminate(nets.D_ddp, onehot, fake.detach(), image)
+        pred_fake, pred_real = _discriminate(nets, nets.D_ddp, onehot, fake.detach(), image)
     real_loss, fake_loss = d_hinge_loss(pred_real, pred_fake)
     terms = {"d_real": real_loss.float(), "d_fake": fake_loss.float()}
     return terms["d_real"] + terms["d_fake"], terms
@@ -105,7 +115,7 @@ def mapping_losses(
             shape = G.embed_mask(onehot)
         out1 = G.generate(shape, random_styles(G, onehot, z1), attention_target=onehot)
         out2 = G.generate(shape, random_styles(G, onehot, z2))
-        pred_fake, _ = _discriminate(nets.D, onehot, out1.image, image)
+        pred_fake, _ = _discriminate(nets, nets.D, onehot, out1.image, image)
     terms = {
         "m_gan": g_hinge_loss(pred_fake).float(),
         "m_div": diversity_loss(out1.image.float(), out2.image.float()),

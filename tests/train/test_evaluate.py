@@ -6,12 +6,13 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
 import main as entry
 from ca2sis.checkpoint import save_model
 from ca2sis.config import preset
-from ca2sis.metrics.fid import frechet_distance
+from ca2sis.metrics.fid import frechet_distance, kid_from_features
 from ca2sis.metrics.reconstruction import l1, psnr, ssim
 from ca2sis.metrics.segmentation import ConfusionMatrix
 from ca2sis.model import CA2SIS
@@ -70,8 +71,9 @@ def test_evaluate_writes_a_json_report_and_prints_a_table(tiny_data: Path, tmp_p
     assert (seg["miou"] is not None) or seg["note"]  # a missing parser is a note, not a failure
     if seg["miou"] is not None:  # the same parser on the real images: the ceiling, reported beside
         assert 0 <= seg["real_miou"] <= 1 and 0 <= seg["real_accuracy"] <= 1
+    assert report["kid"]["value"] is not None and report["kid"]["std"] >= 0
     table = capsys.readouterr().out
-    assert "FID" in table and "PSNR" in table and "parser mIoU" in table
+    assert "FID" in table and "KID" in table and "PSNR" in table and "parser mIoU" in table
 
 
 def test_evaluate_refuses_a_missing_weights_file(tiny_data: Path, tmp_path: Path, capsys) -> None:
@@ -92,3 +94,19 @@ def test_random_styles_add_fid_and_diversity(tiny_data: Path, tmp_path: Path) ->
     assert "random-style diversity" in format_table(report)
     assert "random_styles" not in evaluate(EvalConfig(weights=weights, data=tiny_data, max_images=2,
                                                       parser="off", fid="off"))
+
+
+def test_kid_is_near_zero_for_one_distribution_and_grows_with_the_gap() -> None:
+    rng = np.random.default_rng(0)
+    real, same = rng.normal(size=(200, 16)), rng.normal(size=(200, 16))
+    near, _ = kid_from_features(real, same, subsets=20, subset_size=100)
+    shifted, _ = kid_from_features(real, same + 0.5, subsets=20, subset_size=100)
+    further, _ = kid_from_features(real, same + 1.0, subsets=20, subset_size=100)
+    assert abs(near) < 0.02 < shifted < further
+    # one subset of everything is the plain unbiased MMD² estimate
+    x, y = real[:50], same[:50] + 0.5
+    k = lambda a, b: (a @ b.T / 16 + 1) ** 3  # noqa: E731
+    off = 50 * 49
+    direct = ((k(x, x).sum() - np.trace(k(x, x))) / off + (k(y, y).sum() - np.trace(k(y, y))) / off
+              - 2 * k(x, y).mean())
+    assert kid_from_features(x, y, subsets=1, subset_size=50)[0] == pytest.approx(direct)

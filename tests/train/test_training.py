@@ -37,7 +37,9 @@ def test_one_step_changes_the_weights_and_every_loss_is_finite(tiny_data: Path, 
 
 def test_resumed_run_ends_in_exactly_the_state_of_an_uninterrupted_one(tiny_data: Path, tmp_path: Path) -> None:
     # 6 samples, batch 2: 3 steps per epoch, so the interruption at step 2 resumes mid-epoch and crosses one.
-    opts = dict(ema=True, ema_start=1, ema_every=1, max_steps=5, epochs=1, epochs_decay=1)
+    # The augmentation of D's inputs is on, so its random stream must resume exactly too.
+    opts = dict(ema=True, ema_start=1, ema_every=1, max_steps=5, epochs=1, epochs_decay=1,
+                diffaugment="color,translation,cutout")
     whole = Trainer(tiny_config(tiny_data, **opts), preset("tiny"), tmp_path / "a")
     whole.train()
     first = Trainer(tiny_config(tiny_data, **{**opts, "max_steps": 2}), preset("tiny"), tmp_path / "b")
