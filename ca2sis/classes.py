@@ -84,21 +84,40 @@ class ClassTable:
         Pixels farther than ``tolerance`` (per channel, max norm) from every colour raise, so a photo
         passed by mistake is refused instead of turned into noise.
         """
-        rgb = np.asarray(rgb, dtype=np.int16)[..., :3]
+        rgb = np.asarray(rgb)
+        flat = rgb.reshape(-1, rgb.shape[-1])
+        codes = flat[:, 0].astype(np.uint32)  # one int per colour, packed in place: no int32 copy of the image
+        codes <<= 8
+        codes |= flat[:, 1]
+        codes <<= 8
+        codes |= flat[:, 2]
+        # The distinct colours first (a mask has few): by counting on large masks (linear time), by
+        # sorting on small ones (no 2^24-entry table).
+        large = codes.size > 1 << 22
+        if large:
+            colours = np.flatnonzero(np.bincount(codes, minlength=1 << 24)).astype(np.uint32)
+        else:
+            colours, inverse = np.unique(codes, return_inverse=True)
         pal = self.palette().astype(np.int16)
-        flat = rgb.reshape(-1, 3)
-        # Unique colours first: masks have few, so this stays fast on 1024² inputs.
-        colours, inverse = np.unique(flat, axis=0, return_inverse=True)
-        dist = np.abs(colours[:, None, :] - pal[None, :, :]).max(axis=2)
-        nearest = dist.argmin(axis=1)
-        far = dist[np.arange(len(colours)), nearest] > tolerance
-        if far.any():
-            bad = colours[far][0]
-            raise ValueError(
-                f"colour {tuple(int(v) for v in bad)} is not in the {self.name} palette; "
-                "is this a colour mask of this label set?"
-            )
-        return nearest[inverse.reshape(-1)].reshape(rgb.shape[:2]).astype(np.uint8)
+        nearest = np.empty(len(colours), np.uint8)
+        for start in range(0, len(colours), 1 << 16):  # a photo has millions of colours: stop early
+            chunk = colours[start : start + (1 << 16)]
+            split = np.stack([chunk >> 16, (chunk >> 8) & 255, chunk & 255], axis=1).astype(np.int16)
+            dist = np.abs(split[:, None, :] - pal[None, :, :]).max(axis=2)
+            best = dist.argmin(axis=1)
+            far = dist[np.arange(len(chunk)), best] > tolerance
+            if far.any():
+                bad = split[far][0]
+                raise ValueError(
+                    f"colour {tuple(int(v) for v in bad)} is not in the {self.name} palette; "
+                    "is this a colour mask of this label set?"
+                )
+            nearest[start : start + len(chunk)] = best
+        if large:
+            lut = np.zeros(1 << 24, np.uint8)
+            lut[colours] = nearest
+            return lut[codes].reshape(rgb.shape[:2])
+        return nearest[inverse.reshape(-1)].reshape(rgb.shape[:2])
 
     @staticmethod
     def generic(num_classes: int, name: str = "generic", background: int | None = 0) -> ClassTable:

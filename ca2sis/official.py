@@ -104,8 +104,13 @@ def convert_state_dict(official: dict[str, torch.Tensor], model: torch.nn.Module
 
 def read_official(path: str | Path) -> dict[str, torch.Tensor]:
     """Read a ``.pth`` state dict without unpickling code."""
+    from ca2sis.safe_files import FileRefused, open_regular
+
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        with open_regular(path, "weights file") as f:
+            state = torch.load(f, map_location="cpu", weights_only=True)
+    except FileRefused as err:
+        raise CheckpointMismatch(str(err)) from None
     except Exception as err:  # pickle errors, zip errors, refused globals
         raise CheckpointMismatch(f"{path}: not a readable PyTorch state dict ({err})") from err
     if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
@@ -123,4 +128,9 @@ def infer_num_classes(state: dict[str, torch.Tensor]) -> int:
     w = state.get("style_encoder.out.out_0.0.weight")
     if w is None:
         raise CheckpointMismatch("no style encoder output layer: not a (CA)²-SIS generator checkpoint")
+    if w.ndim < 2 or w.shape[0] % 256 or not 2 <= w.shape[0] // 256 <= 1024:
+        raise CheckpointMismatch(
+            f"the style encoder's output layer has shape {tuple(w.shape)}: not a (CA)²-SIS generator "
+            "for 2 to 1024 classes"
+        )
     return w.shape[0] // 256
