@@ -29,14 +29,20 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _targets(photos: list[Path], out: Path) -> list[Path]:
+    """Where each mask goes; every target is checked before any model loads (a wrong -o fails at once)."""
+    from ca2sis.safe_files import check_output
+
     if len(photos) == 1 and out.suffix.lower() == ".png":
-        return [out]
-    if out.suffix and out.exists() and not out.is_dir():
-        raise SystemExit(f"parse: {out} is a file, but several photos need an output folder")
+        return [check_output(out, "mask file", (".png",))]
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"{out} is a file, but several photos (or a non-.png -o) need an output folder")
     stems = [p.stem for p in photos]
     dupes = {s for s in stems if stems.count(s) > 1}
     # Photos with the same name from different folders would overwrite each other: number them.
-    return [out / (f"{p.stem}_{i}.png" if p.stem in dupes else f"{p.stem}.png") for i, p in enumerate(photos)]
+    targets = [out / (f"{p.stem}_{i}.png" if p.stem in dupes else f"{p.stem}.png") for i, p in enumerate(photos)]
+    for target in targets[:1]:  # they share a folder: one probe tells for all
+        check_output(target, "mask file", (".png",))
+    return targets
 
 
 def run(args: argparse.Namespace) -> int:
@@ -48,8 +54,8 @@ def run(args: argparse.Namespace) -> int:
     from ca2sis.photo import PhotoError, save_mask
     from ca2sis.portrait import open_portrait
 
-    targets = _targets(args.photos, args.out)
     try:
+        targets = _targets(args.photos, args.out)
         parser = load_parser(args.backend, args.device)
     except (FileNotFoundError, ValueError) as exc:
         print(f"parse: {exc}", file=sys.stderr)
@@ -66,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
                 save_mask(target.with_name(f"{target.stem}_preview.png"), mask, colour=True)
             for w in portrait.warnings:
                 log.warning("%s: %s", photo.name, w)
-        except (PhotoError, NoFaceError, ValueError, FileNotFoundError) as exc:
+        except (PhotoError, NoFaceError, ValueError, OSError) as exc:
             failed += 1
             log.error("%s", exc)
     if failed:

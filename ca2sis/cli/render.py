@@ -17,6 +17,8 @@ from pathlib import Path
 
 from ca2sis.classes import ClassTable
 
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--weights", type=Path, help="our .safetensors model or the authors' latest_net_G.pth "
@@ -61,8 +63,10 @@ def run(args: argparse.Namespace) -> int:
     from ca2sis.editor import Editor
     from ca2sis.photo import load_image, load_mask, save_image
     from ca2sis.requests import RenderRequest, StyleSource
+    from ca2sis.safe_files import check_output
 
     try:
+        check_output(args.out, "rendered image", IMAGE_SUFFIXES)  # before the model loads, not after it ran
         weights = args.weights or _default_weights()
         editor = Editor.load(weights, device=args.device, precision=args.precision)
         classes = editor.classes
