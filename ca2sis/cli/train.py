@@ -64,6 +64,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--log-every", type=int, help=f"steps between scalar logs (default {d.log_every})")
     g.add_argument("--image-every", type=int, help=f"steps between image grids (default {d.image_every})")
     g.add_argument("--checkpoint-every", type=int, help=f"steps between checkpoints (default {d.checkpoint_every})")
+    g.add_argument("--checkpoint-minutes", type=float,
+                   help=f"minutes between checkpoints, whichever comes first (default {d.checkpoint_minutes})")
+    g.add_argument("--first-checkpoint-seconds", dest="first_checkpoint_s", type=float,
+                   help=f"the first checkpoint with progress comes this early (default {d.first_checkpoint_s:.0f} s; "
+                        "the state before the first step is saved at once)")
     g.add_argument("--val-batch", type=int, help=f"held-out samples for the 'best' criterion (default {d.val_batch})")
 
     g = parser.add_argument_group("recipe")
