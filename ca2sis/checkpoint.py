@@ -35,25 +35,33 @@ MAX_WEIGHTS_BYTES = 8 << 30
 PICKLE_SUFFIXES = (".pth", ".pt", ".ckpt", ".bin")
 
 
-def parameter_count(config: ModelConfig) -> int:
-    """How many parameters ``config`` builds, counted on the meta device: nothing is allocated."""
+def build_on_meta(config: ModelConfig, source: str | Path = "the model") -> CA2SIS:
+    """The model ``config`` describes, on the meta device (shapes only, nothing allocated), after its
+    parameter count is checked against :data:`MAX_PARAMETERS`."""
     try:
         with torch.device("meta"):
             model = CA2SIS(config)
     except (ValueError, RuntimeError, TypeError, ZeroDivisionError) as err:
-        raise CheckpointMismatch(f"config {config.name!r} does not build a model ({err})") from err
-    return sum(p.numel() for p in model.parameters())
-
-
-def check_model_size(config: ModelConfig, source: str | Path = "the model") -> int:
-    """Refuse a config whose model would exceed :data:`MAX_PARAMETERS`; returns the count."""
-    count = parameter_count(config)
+        raise CheckpointMismatch(f"{source}: config {config.name!r} does not build a model ({err})") from err
+    count = sum(p.numel() for p in model.parameters())
     if count > MAX_PARAMETERS:
         raise CheckpointMismatch(
             f"{source}: its config {config.name!r} asks for {count / 1e6:,.0f} M parameters "
             f"({count * 4 / 2**30:,.1f} GB in fp32); the limit is {MAX_PARAMETERS / 1e6:,.0f} M"
         )
-    return count
+    return model
+
+
+def parameter_count(config: ModelConfig) -> int:
+    """How many parameters ``config`` builds, counted on the meta device."""
+    return sum(p.numel() for p in build_on_meta(config).parameters())
+
+
+def _materialise(model: CA2SIS, state: dict[str, torch.Tensor]) -> CA2SIS:
+    # Storage is allocated only now, and filled from the file: no random initialisation to throw away.
+    model = model.to_empty(device="cpu")
+    model.load_state_dict(state)
+    return model
 
 
 def _check_weights_file(path: Path) -> None:
@@ -105,11 +113,10 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> tuple[CA
     if path.suffix.lower() in PICKLE_SUFFIXES:
         official = read_official(path)
         config = official_config(infer_num_classes(official))
-        check_model_size(config, path)
-        model = CA2SIS(config)
+        model = build_on_meta(config, path)
         state = convert_state_dict(official, model)
         _check_finite(path, state)
-        model.load_state_dict(state)
+        model = _materialise(model, state)
         meta = {"source": "authors' release", "file": path.name}
         return model.to(device).eval(), config, meta
 
@@ -123,15 +130,13 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> tuple[CA
         config = ModelConfig.from_json(meta[CONFIG_KEY])
     except (ValueError, TypeError, json.JSONDecodeError) as err:
         raise CheckpointMismatch(f"{path}: its model config is invalid ({err})") from err
-    check_model_size(config, path)
-    model = CA2SIS(config)
-    expected = model.state_dict()
+    model = build_on_meta(config, path)
     try:
-        state = _read_tensors(path, config, expected)
+        state = _read_tensors(path, config, model.state_dict())
     except (SafetensorError, OSError, RuntimeError) as err:
         raise CheckpointMismatch(f"{path}: the tensors cannot be read ({err})") from err
     _check_finite(path, state)
-    model.load_state_dict(state)
+    model = _materialise(model, state)
     return model.to(device).eval(), config, meta
 
 
