@@ -18,7 +18,7 @@ from typing import Any
 # ranges are generous (the presets use a fraction of each); the parameter count of the whole model is
 # capped as well, in ca2sis.checkpoint.
 INT_RANGES: dict[str, tuple[int, int]] = {
-    "num_classes": (2, 1024),
+    "num_classes": (2, 512),
     "resolution": (8, 2048),
     "mask_size": (4, 1024),
     "token_grid": (2, 64),

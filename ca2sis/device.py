@@ -35,7 +35,8 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
         device = str(device)
     text = device.strip().lower() if isinstance(device, str) else ""
     match = DEVICE_PATTERN.fullmatch(text)
-    if match is None or (match.group(1) in ("auto", "cpu", "mps") and match.group(2) not in (None, "0")):
+    index_allowed = {"auto": (None,), "cpu": (None, "0"), "mps": (None, "0")}
+    if match is None or match.group(2) not in index_allowed.get(match.group(1), (match.group(2),)):
         raise ValueError(f"unknown device {device!r}; use auto, cpu, cuda, cuda:N or mps")
     kind, index = match.group(1), match.group(2)
     if kind == "auto":

@@ -45,8 +45,8 @@ MAX_PIXELS = 50_000_000
 # Formats without reduced decoding (PNG, TIFF) are decoded whole and then box-reduced, so they are
 # refused beyond this: a 400 MP PNG of a few hundred kB would take gigabytes and minutes.
 HARD_MAX_PIXELS = 120_000_000
-# JPEGs decode at down to 1/8 of each side, so they may claim 64 times MAX_PIXELS.
-JPEG_MAX_PIXELS = 64 * MAX_PIXELS
+# JPEGs decode at down to 1/8 of each side: one that claims 400 MP decodes as at most 6 MP.
+JPEG_MAX_PIXELS = 400_000_000
 
 MASK_SUFFIXES = (".png",)
 

@@ -22,6 +22,7 @@ import contextlib
 import os
 import stat
 import tempfile
+import warnings
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,6 +34,7 @@ from PIL import Image, UnidentifiedImageError
 # while decoding where the format allows it (JPEG); see ca2sis.photo for the finer rules.
 MAX_IMAGE_PIXELS = 400_000_000
 MAX_IMAGE_BYTES = 1 << 30
+MAX_SIDE = 65_535  # JPEG's own limit; a PNG "1 × 60,000,000" is no picture and decodes row by row for seconds
 # A mask is decoded whole (no reduction keeps class ids intact); the largest photo kept is 50 MP.
 MAX_MASK_PIXELS = 50_000_000
 # Zip archives (projects, PyTorch checkpoints): what their directory may declare.
@@ -46,8 +48,10 @@ RATIO_EXEMPT_BYTES = 1 << 20
 PHOTO_FORMATS = ("JPEG", "PNG", "BMP", "WEBP", "TIFF", "GIF", "PPM")
 MASK_FORMATS = ("PNG", "BMP", "TIFF", "GIF")
 
-# Pillow's own bomb guard stays as a second line: it refuses beyond twice this while opening.
-Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS // 2
+# Pillow's own bomb guard stays as a second line: it warns beyond this and refuses beyond twice this
+# while opening; every cap here is at most this, so what it would warn about is refused anyway.
+Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
 
 
 class FileRefused(ValueError):
@@ -66,6 +70,10 @@ def _kind(mode: int) -> str:
     return "not a regular file"
 
 
+def _a(what: str) -> str:
+    return f"an {what}" if what[:1] in "aeiou" else f"a {what}"
+
+
 def _mb(n: int) -> str:
     return f"{n / 2**20:,.1f} MB" if n < 2**30 else f"{n / 2**30:,.1f} GB"
 
@@ -77,14 +85,14 @@ def check_regular(path: str | Path, what: str = "file", max_bytes: int | None = 
         st = os.stat(path)
     except FileNotFoundError:
         raise FileRefused(f"{path}: no such file") from None
-    except OSError as exc:
-        raise FileRefused(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the name
+        raise FileRefused(f"{path!r}: cannot be read ({getattr(exc, 'strerror', None) or exc})") from None
     if not stat.S_ISREG(st.st_mode):
-        raise FileRefused(f"{path}: is {_kind(st.st_mode)}, not a {what}")
+        raise FileRefused(f"{path}: is {_kind(st.st_mode)}, not {_a(what)}")
     if st.st_size == 0:
-        raise FileRefused(f"{path}: the file is empty, not a {what}")
+        raise FileRefused(f"{path}: the file is empty, not {_a(what)}")
     if max_bytes is not None and st.st_size > max_bytes:
-        raise FileRefused(f"{path}: {_mb(st.st_size)} is more than a {what} may have ({_mb(max_bytes)})")
+        raise FileRefused(f"{path}: {_mb(st.st_size)} is more than {_a(what)} may have ({_mb(max_bytes)})")
     return st
 
 
@@ -101,7 +109,7 @@ def open_regular(path: str | Path, what: str = "file", max_bytes: int | None = N
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):  # swapped for a pipe or a device since the first look
-            raise FileRefused(f"{path}: is {_kind(st.st_mode)}, not a {what}")
+            raise FileRefused(f"{path}: is {_kind(st.st_mode)}, not {_a(what)}")
         f = os.fdopen(fd, "rb")
     except BaseException:
         os.close(fd)
@@ -118,18 +126,20 @@ def read_bytes(path: str | Path, what: str = "file", max_bytes: int = 64 << 20) 
         except OSError as exc:
             raise FileRefused(f"{path}: cannot be read ({exc.strerror or exc})") from None
     if len(data) > max_bytes:  # it grew after the size check
-        raise FileRefused(f"{path}: more than a {what} may have ({_mb(max_bytes)})")
+        raise FileRefused(f"{path}: more than {_a(what)} may have ({_mb(max_bytes)})")
     return data
 
 
 def check_pixels(size: tuple[int, int], max_pixels: int, name: str, what: str = "image") -> None:
     w, h = size
     if w < 1 or h < 1:
-        raise FileRefused(f"{name}: a {what} of {w}×{h} pixels has no pixels")
+        raise FileRefused(f"{name}: {_a(what)} of {w}×{h} pixels has no pixels")
+    if max(w, h) > MAX_SIDE:
+        raise FileRefused(f"{name}: its header claims {w}×{h} pixels; {_a(what)} may be at most {MAX_SIDE:,} a side")
     if w * h > max_pixels:
         raise FileRefused(
             f"{name}: its header claims {w}×{h} pixels ({w * h / 1e6:,.0f} MP); "
-            f"a {what} may have at most {max_pixels / 1e6:,.0f} MP"
+            f"{_a(what)} may have at most {max_pixels / 1e6:,.0f} MP"
         )
 
 
@@ -221,17 +231,17 @@ def check_output(path: str | Path, what: str = "output file", suffixes: tuple[st
     """
     path = Path(path)
     if not path.name or path.name in (".", ".."):
-        raise FileRefused(f"{path}: names a folder, not a {what}")
+        raise FileRefused(f"{path}: names a folder, not {_a(what)}")
     if suffixes is not None and path.suffix.lower() not in suffixes:
-        raise FileRefused(f"{path}: a {what} must end in {' or '.join(suffixes)}")
+        raise FileRefused(f"{path}: {_a(what)} must end in {' or '.join(suffixes)}")
     try:
         st = os.stat(path)
     except FileNotFoundError:
         st = None
-    except OSError as exc:
-        raise FileRefused(f"{path}: cannot be written ({exc.strerror or exc})") from None
+    except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the name
+        raise FileRefused(f"{path!r}: cannot be written ({getattr(exc, 'strerror', None) or exc})") from None
     if st is not None and not stat.S_ISREG(st.st_mode):
-        raise FileRefused(f"{path}: is {_kind(st.st_mode)}; a {what} must be a regular file")
+        raise FileRefused(f"{path}: is {_kind(st.st_mode)}; {_a(what)} must be a regular file")
     folder = path.parent
     while not folder.exists():  # the nearest folder that exists must take the missing ones
         if folder == folder.parent:

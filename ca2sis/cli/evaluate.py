@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         # Everything that can be checked is checked before the evaluation, which may take hours.
-        if args.json:
+        if args.json is not None:
             check_output(Path(args.json), "JSON report")
         for name in ("batch_size", "max_images"):
             value = getattr(args, name)
@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(format_table(report))
-    if args.json:
+    if args.json is not None:
         try:
             write_json(Path(args.json), report)
         except OSError as exc:  # the disk filled up during the evaluation: the table above is the report
