@@ -74,6 +74,10 @@ def _a(what: str) -> str:
     return f"an {what}" if what[:1] in "aeiou" else f"a {what}"
 
 
+def _shown(path: Path) -> str:
+    return repr(str(path)) if "\0" in str(path) else str(path)
+
+
 def _mb(n: int) -> str:
     return f"{n / 2**20:,.1f} MB" if n < 2**30 else f"{n / 2**30:,.1f} GB"
 
@@ -86,7 +90,7 @@ def check_regular(path: str | Path, what: str = "file", max_bytes: int | None = 
     except FileNotFoundError:
         raise FileRefused(f"{path}: no such file") from None
     except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the name
-        raise FileRefused(f"{path!r}: cannot be read ({getattr(exc, 'strerror', None) or exc})") from None
+        raise FileRefused(f"{_shown(path)}: cannot be read ({getattr(exc, 'strerror', None) or exc})") from None
     if not stat.S_ISREG(st.st_mode):
         raise FileRefused(f"{path}: is {_kind(st.st_mode)}, not {_a(what)}")
     if st.st_size == 0:
@@ -236,10 +240,10 @@ def check_output(path: str | Path, what: str = "output file", suffixes: tuple[st
         raise FileRefused(f"{path}: {_a(what)} must end in {' or '.join(suffixes)}")
     try:
         st = os.stat(path)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # the folder part is checked below
         st = None
     except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the name
-        raise FileRefused(f"{path!r}: cannot be written ({getattr(exc, 'strerror', None) or exc})") from None
+        raise FileRefused(f"{_shown(path)}: cannot be written ({getattr(exc, 'strerror', None) or exc})") from None
     if st is not None and not stat.S_ISREG(st.st_mode):
         raise FileRefused(f"{path}: is {_kind(st.st_mode)}; {_a(what)} must be a regular file")
     folder = path.parent
