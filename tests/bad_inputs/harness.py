@@ -142,15 +142,16 @@ def unblock(root: Path) -> None:
             os.close(os.open(pipe, os.O_WRONLY | os.O_NONBLOCK))
 
 
-def bounded(fn: Callable[[], Any], sandbox: Sandbox) -> tuple[Any, BaseException | None, float, bool]:
-    """``fn()`` → (value, exception, seconds, hung). After LIMIT_S the sandbox's pipes are unblocked."""
+def bounded(fn: Callable[[], Any], sandbox: Sandbox, limit: float = LIMIT_S) -> tuple[Any, BaseException | None,
+                                                                                      float, bool]:
+    """``fn()`` → (value, exception, seconds, hung). After ``limit`` the sandbox's pipes are unblocked."""
     fired = threading.Event()
 
     def rescue() -> None:
         fired.set()
         unblock(sandbox.root)
 
-    timer = threading.Timer(LIMIT_S, rescue)
+    timer = threading.Timer(limit, rescue)
     timer.daemon = True
     start = time.monotonic()
     timer.start()
@@ -163,7 +164,7 @@ def bounded(fn: Callable[[], Any], sandbox: Sandbox) -> tuple[Any, BaseException
     finally:
         timer.cancel()
     seconds = time.monotonic() - start
-    return value, error, seconds, fired.is_set() or seconds > LIMIT_S
+    return value, error, seconds, fired.is_set() or seconds > limit
 
 
 @contextlib.contextmanager
@@ -195,7 +196,7 @@ def make_input(case: Case, sandbox: Sandbox) -> Path | str:
 
 def run_case(entry: str, case: Case, sandbox: Sandbox, call: Callable[[Any], tuple[bool, str]],
              allowed: tuple[Path, ...], check: Callable[[Outcome], None] | None = None,
-             prepare: Callable[[Path | str], Any] | None = None) -> Outcome:
+             prepare: Callable[[Path | str], Any] | None = None, limit: float = LIMIT_S) -> Outcome:
     """Make ``case`` in ``sandbox`` (and ``prepare`` what the call needs: a command line, a manifest in
     place), then ``call(prepared) -> (refused, message)`` bounded in time, and judge what it did."""
     value = make_input(case, sandbox)
@@ -203,7 +204,7 @@ def run_case(entry: str, case: Case, sandbox: Sandbox, call: Callable[[Any], tup
     before = sandbox.listing()
     outcome = Outcome(entry, case.id)
     with sandbox.environment():
-        result, error, outcome.seconds, outcome.hang = bounded(lambda: call(prepared), sandbox)
+        result, error, outcome.seconds, outcome.hang = bounded(lambda: call(prepared), sandbox, limit)
     if error is not None:
         outcome.traceback = True
         outcome.refused = True

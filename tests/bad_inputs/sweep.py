@@ -43,11 +43,16 @@ def cases_for(entry: Entry, full: bool, every: int | None = None) -> list[Case]:
 
 @functools.cache
 def startup_seconds() -> float:
-    """How long ``main.py`` takes to start and import a command: a child process gets this on top."""
-    start = time.monotonic()
-    subprocess.run([sys.executable, str(ROOT / "main.py"), "render", "--help"], capture_output=True,
-                   env=child_env(Path(os.environ.get("TMPDIR", "/tmp"))), timeout=120)
-    return time.monotonic() - start
+    """How long Python takes to start and import what a command imports (torch): a child process gets
+    this on top of the 10 s (the slowest of three tries, on a shared machine)."""
+    code = "import main, ca2sis.editor, ca2sis.evaluate, ca2sis.parsing.backends, ca2sis.weights"
+    times = []
+    for _ in range(3):
+        start = time.monotonic()
+        subprocess.run([sys.executable, "-c", code], capture_output=True, cwd=ROOT,
+                       env=child_env(Path(os.environ.get("TMPDIR", "/tmp"))), timeout=120)
+        times.append(time.monotonic() - start)
+    return max(times)
 
 
 def child_env(models: Path) -> dict[str, str]:
@@ -75,7 +80,8 @@ def as_subprocess(entry: Entry) -> Entry:
             return entry.argv(case, box, good, value)  # type: ignore[misc]
 
         (box.root / "appdata").mkdir(exist_ok=True)
-        outcome = run_case(f"{entry.name} (subprocess)", case, box, call, _allowed(entry, box), None, prepare)
+        outcome = run_case(f"{entry.name} (subprocess)", case, box, call, _allowed(entry, box), None, prepare,
+                           LIMIT_S + startup_seconds())
         if outcome.traceback and outcome.message.startswith("TimeoutError"):
             outcome.traceback, outcome.hang = False, True
         return outcome
