@@ -27,16 +27,6 @@ def good(tmp_path_factory):
     return companions(tmp_path_factory.mktemp("companions"))
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def test_the_corpus_has_500_inputs_and_every_category_reaches_a_command_line() -> None:
     counts = collections.Counter(c.category for c in all_cases())
     assert len(all_cases()) >= 500

@@ -103,7 +103,19 @@ SUBPROCESS = [as_subprocess(e) for e in CLI]
 
 def run_all(entries: Iterable[Entry], root: Path, good: Companions, full: bool, progress=None,
             category: str | None = None, every: int | None = None) -> list[tuple[Entry, Case, Outcome]]:
+    import torch
+
     results = []
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny models and refusals: a second thread only competes (a shared machine)
+    try:
+        _run(entries, root, good, full, progress, category, every, results)
+    finally:
+        torch.set_num_threads(threads)
+    return results
+
+
+def _run(entries, root, good, full, progress, category, every, results) -> None:
     for entry in entries:
         for case in cases_for(entry, full, every):
             if category is not None and case.category != category:
@@ -116,7 +128,6 @@ def run_all(entries: Iterable[Entry], root: Path, good: Companions, full: bool, 
             results.append((entry, case, outcome))
             if progress is not None:
                 progress(entry, case, outcome)
-    return results
 
 
 COLUMNS = ("cases", "refused", "accepted", "tracebacks", "hangs", "left behind", "outside target",
