@@ -117,6 +117,8 @@ def resolve(args: argparse.Namespace):
     if args.resume:
         run = find_resumable(root, args.resume)
         saved = read_json(run / CONFIG_FILE)
+        if not isinstance(saved, dict) or not all(isinstance(saved.get(k), dict) for k in ("train", "model")):
+            raise ValueError(f"{run / CONFIG_FILE} is not a run's configuration (no train and model settings)")
         cfg = TrainConfig.from_dict({**saved["train"], **given})  # options given now win (e.g. --max-steps)
         return cfg, ModelConfig.from_dict(saved["model"]), run, True
     if not given.get("data"):
@@ -171,7 +173,7 @@ def run(args: argparse.Namespace) -> int:
         if cfg.perceptual == "vgg19" and cfg.stage == "main":  # fail before anything is created
             cfg.vgg_weights = str(find_vgg19_weights(cfg.vgg_weights, cfg.download))
         return _train(cfg, model_config, run_dir, resume)
-    except (DataError, PerceptualWeightsMissing, CorruptCheckpoint, FileNotFoundError, ValueError) as exc:
+    except (DataError, PerceptualWeightsMissing, CorruptCheckpoint, FileNotFoundError, ValueError, TypeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

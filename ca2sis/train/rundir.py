@@ -79,5 +79,12 @@ def write_json(path: Path, data: Any) -> None:
 
 
 def read_json(path: Path) -> Any:
-    with open(path) as f:
-        return json.load(f)
+    """A run's JSON file; a pipe, a folder or a damaged file is a ``ValueError`` naming it."""
+    from ca2sis.safe_files import read_bytes
+
+    if not Path(path).exists():
+        raise FileNotFoundError(f"{path}: no such file")
+    try:
+        return json.loads(read_bytes(path, "run file", 64 << 20))
+    except (UnicodeDecodeError, RecursionError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path} is damaged ({exc})") from None
