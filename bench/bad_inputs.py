@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     from tests.bad_inputs import all_cases
     from tests.bad_inputs.entries import ENTRIES, companions
     from tests.bad_inputs.gui import EditorUnderTest, gui_entries
-    from tests.bad_inputs.sweep import SUBPROCESS, failures, markdown, run_all, summary
+    from tests.bad_inputs.sweep import SUBPROCESS, failures, markdown, run_all, startup_seconds, summary
 
     good = companions(work / "companions")
     editor = functools.cache(EditorUnderTest)
@@ -77,13 +77,16 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
     bad = failures(results)
     seconds = time.monotonic() - start
+    startup = startup_seconds() if args.subprocess_every else None
     print(f"\n{len(all_cases())} generated inputs, {len(results)} runs, {len(bad)} mishandled, {seconds:.0f} s "
-          f"({cpu_flags()}, shared machine)")
+          f"({cpu_flags()}, shared machine)" + (f"; a child process takes {startup:.1f} s to start and import "
+                                                "torch, on top of its answer" if startup else ""))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({
             "inputs": len(all_cases()), "runs": len(results), "seconds": round(seconds, 1), "cpu": cpu_flags(),
-            "subprocess_every": args.subprocess_every, "per_entry_point": table, "failures": bad,
+            "subprocess_every": args.subprocess_every, "child_startup_s": startup, "per_entry_point": table,
+            "failures": bad,
             "categories": {c: sum(1 for x in all_cases() if x.category == c) for c in
                            dict.fromkeys(x.category for x in all_cases())},
         }, indent=1) + "\n")

@@ -67,6 +67,7 @@ class Entry:
     skip: frozenset[str] = frozenset()  # case ids that are not bad for this entry point
     lenient: tuple[str, ...] = ()  # categories whose bad cases are good input of another kind here
     share: int = 1  # a costly entry point takes a smaller share of the cases in the default run
+    check: Callable[[Case, Sandbox, Outcome], None] | None = None  # what else an outcome must show
 
     def takes(self, case: Case) -> bool:
         return case.category in self.categories and case.id not in self.skip
@@ -148,7 +149,7 @@ def cli(name: str, categories: tuple[str, ...], argv, allowed: Callable[[Sandbox
         return run_case(name, case, box, python_main, allowed(box), (lambda o: check(case, box, o)) if check else None,
                         lambda value: argv(case, box, good, value))
 
-    return Entry(name, categories, run, "cli", argv, skip, share=share)
+    return Entry(name, categories, run, "cli", argv, skip, share=share, check=check)
 
 
 def _honest_report(case: Case, box: Sandbox, outcome: Outcome) -> None:

@@ -80,18 +80,18 @@ def as_subprocess(entry: Entry) -> Entry:
             return entry.argv(case, box, good, value)  # type: ignore[misc]
 
         (box.root / "appdata").mkdir(exist_ok=True)
-        outcome = run_case(f"{entry.name} (subprocess)", case, box, call, _allowed(entry, box), None, prepare,
+        check = (lambda o: entry.check(case, box, o)) if entry.check else None
+        outcome = run_case(f"{entry.name} (subprocess)", case, box, call, _allowed(entry, box), check, prepare,
                            LIMIT_S + startup_seconds())
         if outcome.traceback and outcome.message.startswith("TimeoutError"):
             outcome.traceback, outcome.hang = False, True
         return outcome
 
     def takes(case: Case) -> bool:  # a command line cannot carry a NUL byte
-        return "nul" not in case.name
+        return "nul" not in case.name and "\\x00" not in case.name
 
-    sub = Entry(f"{entry.name} (subprocess)", entry.categories, run, "subprocess", entry.argv,
-                entry.skip | {c.id for c in all_cases() if not takes(c)}, entry.lenient)
-    return sub
+    return Entry(f"{entry.name} (subprocess)", entry.categories, run, "subprocess", entry.argv,
+                 entry.skip | {c.id for c in all_cases() if not takes(c)}, entry.lenient, check=entry.check)
 
 
 def _allowed(entry: Entry, box: Sandbox) -> tuple[Path, ...]:
