@@ -92,4 +92,3 @@ def test_random_styles_add_fid_and_diversity(tiny_data: Path, tmp_path: Path) ->
     assert "random-style diversity" in format_table(report)
     assert "random_styles" not in evaluate(EvalConfig(weights=weights, data=tiny_data, max_images=2,
                                                       parser="off", fid="off"))
-
