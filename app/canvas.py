@@ -21,11 +21,21 @@ REFERENCE_MIME = "application/x-ca2sis-reference"
 
 
 def compose(face: np.ndarray | None, mask: np.ndarray, palette: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-    """Class colours over the face: ``alpha`` is the per-class opacity (0 for hidden classes)."""
-    colours = palette[mask].astype(np.float32)
-    a = alpha[mask][..., None]
-    base = np.full(colours.shape, 96, np.float32) if face is None else face.astype(np.float32)
-    return (base * (1.0 - a) + colours * a + 0.5).astype(np.uint8)
+    """Class colours over the face: ``alpha`` is the per-class opacity (0 for hidden classes).
+
+    In 8.8 fixed point, and through a per-class table when there is no face: the mask of a 25 MP
+    photo composes in a fraction of a second (float arithmetic per pixel took about ten).
+    """
+    weight = np.round(np.asarray(alpha, np.float32) * 256).astype(np.uint16)[:, None]  # N×1, 0..256
+    tinted = palette.astype(np.uint16) * weight  # N×3
+    if face is None:
+        return ((96 * (256 - weight) + tinted + 128) >> 8).astype(np.uint8)[mask]
+    out = face.astype(np.uint16)
+    out *= 256 - weight[mask]
+    out += tinted[mask]
+    out += 128
+    out >>= 8
+    return out.astype(np.uint8)
 
 
 class MaskCanvas(QWidget):

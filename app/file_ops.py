@@ -1,8 +1,11 @@
 """Opening, saving, exporting and recovering, for the main window.
 
-Photos and reference faces are opened on the worker thread (detection, alignment and parsing take
-seconds) with a progress dialog; several faces → the user picks one; no face → the user may use the
-whole image. Every method that takes a path skips its file dialog when given one (scripts, tests).
+Every file is read on the worker thread, never on the GUI thread: photos and reference faces
+(detection, alignment and parsing take seconds, with a progress dialog), masks and projects (a file
+can be large, damaged or not a file at all: a pipe would block whoever reads it). The document changes
+only on the GUI thread, once a file has been read and checked, so a refused file changes nothing.
+Several faces → the user picks one; no face → the user may use the whole image. Every method that
+takes a path skips its file dialog when given one (scripts, tests; wait with ``worker.wait_until_idle``).
 """
 
 from __future__ import annotations
@@ -11,7 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PIL import Image
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog
 
@@ -24,6 +26,7 @@ from app.project_io import SUFFIX, ProjectError, load_project, save_project
 from app.services import IMAGE_SUFFIXES, FaceNotFound
 from app.worker import JobResult, ProgressRelay
 from ca2sis.requests import StyleSource
+from ca2sis.safe_files import MASK_FORMATS, MAX_MASK_PIXELS, open_image
 
 if TYPE_CHECKING:
     from app.main_window import MainWindow
@@ -34,12 +37,13 @@ PROJECT_FILTER = f"CA2SIS projects (*{SUFFIX})"
 
 
 def looks_like_index_mask(path: Path, num_classes: int) -> bool:
+    """Whether a file is a single-channel image of class ids (reads it: call it off the GUI thread)."""
     try:
-        with Image.open(path) as im:
+        with open_image(path, "mask", MAX_MASK_PIXELS, MASK_FORMATS) as im:
             if im.mode not in ("L", "P"):
                 return False
-            return int(np.asarray(im).max()) < num_classes
-    except (OSError, ValueError):
+            return int(np.asarray(im).max(initial=0)) < num_classes
+    except (OSError, ValueError, EOFError, SyntaxError, MemoryError):
         return False
 
 
@@ -104,12 +108,16 @@ class FileOps:
     # ---- opening -------------------------------------------------------------------------------------
     def open_any(self, path: Path) -> None:
         """A project, an index mask (single-channel image of class ids) or a photo, by content."""
+        path = Path(path)
         if path.suffix.lower() == SUFFIX:
             self.open_project(path)
-        elif looks_like_index_mask(path, len(self.doc.classes)):
-            self.open_mask(path)
-        else:
-            self.open_photo(path)
+            return
+        num_classes = len(self.doc.classes)
+
+        def opened(result: JobResult) -> None:  # telling them apart reads the file: done on the worker
+            (self.open_mask if result.ok and result.value else self.open_photo)(path)
+
+        self.win.run_job("open", ("kind", str(path)), lambda: looks_like_index_mask(path, num_classes), opened)
 
     def open_photo(self, path: Path | None = None, face_index: int | None = None, whole_image: bool = False,
                    confirmed: bool = False) -> None:
@@ -154,14 +162,22 @@ class FileOps:
         return picker.choice if picker.exec() else None
 
     def open_mask(self, path: Path | None = None) -> bool:
+        """Read a mask on the worker, then use it (False: nothing to read). A refused file changes nothing."""
         path = path or self._ask_open("Open a mask (index or colour PNG)", "Masks (*.png *.bmp *.tif);;All files (*)")
         if path is None:
             return False
-        try:
-            mask = self.win.services.load_mask(path, self.doc.classes)
-        except (ValueError, OSError) as exc:
-            self.win.report_error(f"Could not open {path.name}", str(exc))
-            return False
+        load, classes = self.win.services.load_mask, self.doc.classes
+
+        def done(result: JobResult) -> None:
+            if not result.ok:
+                self.win.report_error(f"Could not open {path.name}", result.error or "")
+            else:
+                self._use_mask(path, result.value)
+
+        self.win.run_job("open", ("mask", str(path)), lambda: load(path, classes), done)
+        return True
+
+    def _use_mask(self, path: Path, mask: np.ndarray) -> bool:
         if self.doc.face is not None and mask.shape == self.doc.mask.shape and self.win.ask(
             "Open mask", f"Use {path.name} as the mask of the current photo?\n\n"
             "Yes: replace the painted mask (undoable). No: start a new document from the mask alone."
@@ -174,16 +190,20 @@ class FileOps:
         return True
 
     def open_project(self, path: Path | None = None) -> bool:
+        """Read and check a project on the worker, then replace the document (False: nothing to read)."""
         path = path or self._ask_open("Open a project", PROJECT_FILTER)
-        if path is None or not self.maybe_keep_changes():
+        if path is None:
             return False
-        try:
-            loaded = load_project(path, self.doc.classes)
-        except ProjectError as exc:  # nothing has been touched yet
-            self.win.report_error(f"Could not open {path.name}", str(exc))
-            return False
-        self.doc.replace_with(loaded)
-        self.win.statusBar().showMessage(f"Opened project {path.name}", 5000)
+        classes = self.doc.classes
+
+        def done(result: JobResult) -> None:
+            if not result.ok:  # nothing has been touched
+                self.win.report_error(f"Could not open {path.name}", result.error or "")
+            elif self.maybe_keep_changes():
+                self.doc.replace_with(result.value)
+                self.win.statusBar().showMessage(f"Opened project {path.name}", 5000)
+
+        self.win.run_job("open", ("project", str(path)), lambda: load_project(path, classes), done)
         return True
 
     # ---- references --------------------------------------------------------------------------------

@@ -11,8 +11,9 @@ Layout inside the zip::
 
 PNG everywhere, so a save → load round trip is bit-identical. Writes go to a temporary file in the
 target folder and replace the target in one step, so a crash never leaves half a project. Loading
-builds a fresh :class:`Document` and validates everything first: a bad file raises
-:class:`ProjectError` and the open document is untouched.
+builds a fresh :class:`Document` and validates everything first against the schema in
+:mod:`app.project_schema` (sizes, types, ranges, zip bombs): a bad file raises :class:`ProjectError`
+and the open document is untouched.
 """
 
 from __future__ import annotations
@@ -22,23 +23,20 @@ import io
 import json
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 from PIL import Image
 
+from app import project_schema as schema
 from app.document import Document, PhotoContext, ReferenceFace
+from app.project_schema import FORMAT, VERSION, ProjectError
 from ca2sis.atomic import atomic_write_bytes
 from ca2sis.classes import CELEBAMASK_HQ, ClassTable
-from ca2sis.requests import ShapeSource, StyleSource
+from ca2sis.safe_files import FileRefused, open_regular
 
-FORMAT = "ca2sis-project"
-VERSION = 1
 SUFFIX = ".ca2sis"
-
-
-class ProjectError(ValueError):
-    """A project file that cannot be read; the message says what is wrong with it."""
+__all__ = ["FORMAT", "SUFFIX", "VERSION", "ProjectError", "from_bytes", "load_project", "save_project", "to_bytes"]
 
 
 # ---- writing ---------------------------------------------------------------------------------------
@@ -114,123 +112,75 @@ def save_project(doc: Document, path: Path, mark_clean: bool = True) -> Path:
 
 
 # ---- reading ---------------------------------------------------------------------------------------
-def _read_png(zf: zipfile.ZipFile, name: str, mode: str, required: bool = True) -> np.ndarray | None:
-    if name not in zf.namelist():
-        if required:
-            raise ProjectError(f"the project has no {name}")
-        return None
-    try:
-        with Image.open(io.BytesIO(zf.read(name))) as im:
-            if mode == "L" and im.mode not in ("L", "P"):
-                raise ProjectError(f"{name} is not an 8-bit index image (mode {im.mode})")
-            return np.array(im.convert(mode) if im.mode != mode and mode == "RGB" else im, dtype=np.uint8)
-    except ProjectError:
-        raise
-    except Exception as exc:
-        raise ProjectError(f"{name} inside the project is not a readable PNG ({exc})") from exc
-
-
-def _check_mask(mask: np.ndarray, name: str, classes: ClassTable, shape: tuple[int, ...] | None) -> np.ndarray:
-    if mask.ndim != 2:
-        raise ProjectError(f"{name} must be a single-channel mask, got shape {mask.shape}")
-    if shape is not None and mask.shape != shape:
-        raise ProjectError(f"{name} is {mask.shape}, but the mask is {shape}")
-    if mask.size and int(mask.max()) >= len(classes):
-        raise ProjectError(f"{name} holds class id {int(mask.max())}; {classes.name} has {len(classes)} classes")
-    return mask
-
-
 def _restore_transform(raw: dict | None) -> Any:
     if raw is None:
         return None
-    matrix = np.asarray(raw.get("matrix"), dtype=np.float64)
+    matrix = np.asarray(raw["matrix"], dtype=np.float64)
     try:
         from ca2sis.align import AlignTransform
 
-        kwargs = {k: (matrix if k == "matrix" else tuple(v) if isinstance(v, list) else v) for k, v in raw.items()}
-        return AlignTransform(**kwargs)
+        return AlignTransform(matrix, raw["size"], tuple(raw["photo_size"]))
     except ImportError:  # the photo pipeline is missing: keep the numbers, paste-back will say why it can't
         from types import SimpleNamespace
 
-        return SimpleNamespace(**{k: (matrix if k == "matrix" else v) for k, v in raw.items()})
+        return SimpleNamespace(**{**raw, "matrix": matrix})
 
 
-def from_bytes(data: bytes, classes: ClassTable = CELEBAMASK_HQ) -> Document:
+def _read(source: BinaryIO, classes: ClassTable) -> Document:
+    """Everything is checked (app.project_schema) before the Document is built."""
     try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile as exc:
+        zf = zipfile.ZipFile(source)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
         raise ProjectError("not a CA2SIS project (the file is not a zip archive)") from exc
     with zf:
-        try:
-            meta = json.loads(zf.read("project.json"))
-        except KeyError as exc:
-            raise ProjectError("not a CA2SIS project (project.json is missing)") from exc
-        except (ValueError, zipfile.BadZipFile) as exc:
-            raise ProjectError(f"project.json is damaged ({exc})") from exc
-        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-            raise ProjectError("not a CA2SIS project (unknown format marker)")
-        if not isinstance(meta.get("version"), int) or meta["version"] > VERSION:
-            raise ProjectError(f"project format version {meta.get('version')!r} is newer than this program ({VERSION})")
-        if meta.get("num_classes") != len(classes):
-            raise ProjectError(f"the project uses {meta.get('num_classes')} classes, the editor {len(classes)}")
-        try:
-            mask = _check_mask(_read_png(zf, "mask.png", "L"), "mask.png", classes, None)
-            original = _check_mask(_read_png(zf, "original_mask.png", "L"), "original_mask.png", classes, mask.shape)
-            face = _read_png(zf, "face.png", "RGB", required=False)
-            if face is not None and face.shape[:2] != mask.shape:
-                raise ProjectError(f"face.png is {face.shape[:2]}, but the mask is {mask.shape}")
-            doc = Document(classes, mask=mask, face=face)
-            doc.original_mask = original
-            for entry in meta.get("references", []):
-                key, name = str(entry["key"]), str(entry["name"])
-                image = _read_png(zf, f"refs/{key}.png", "RGB")
-                ref_mask = _check_mask(_read_png(zf, f"refs/{key}_mask.png", "L"), f"reference {name}", classes, None)
-                doc.references[key] = ReferenceFace(key, name, image, ref_mask)
-            doc.styles = {int(c): StyleSource(**s) for c, s in meta.get("styles", {}).items()}
-            doc.shapes = {int(c): ShapeSource(**s) for c, s in meta.get("shapes", {}).items()}
-            doc.shape_all = None if meta.get("shape_all") is None else ShapeSource(**meta["shape_all"])
-            _check_settings(doc)
-            doc.locked = {int(c) for c in meta.get("locked", [])}
-            doc.hidden = {int(c) for c in meta.get("hidden", [])}
-            doc.attention_class = meta.get("attention_class")
-            doc.seed = int(meta.get("seed", 0))
-            doc.name = str(meta.get("name", "Untitled"))
-            if meta.get("context") is not None:
-                photo = _read_png(zf, "photo.png", "RGB")
-                ctx = meta["context"]
-                transform = _restore_transform(ctx.get("transform"))
-                doc.context = PhotoContext(photo, transform, ctx.get("face_index"), list(ctx.get("warnings", [])),
-                                           tuple(ctx.get("pad", (0, 0))))
-        except ProjectError:
-            raise
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ProjectError(f"the project's settings are damaged ({type(exc).__name__}: {exc})") from exc
+        schema.check_members(zf)
+        if "project.json" not in zf.namelist():
+            raise ProjectError("not a CA2SIS project (project.json is missing)")
+        meta = schema.parse_meta(schema.member(zf, "project.json"), classes)
+        mask = schema.check_mask(schema.read_png(zf, "mask.png", "mask", schema.MASK_PIXELS), "mask.png", classes, None)
+        original = schema.check_mask(schema.read_png(zf, "original_mask.png", "mask", schema.MASK_PIXELS),
+                                     "original_mask.png", classes, mask.shape)
+        face = schema.read_png(zf, "face.png", "rgb", schema.MASK_PIXELS, required=False)
+        if face is not None:
+            schema.check_face(face, "face.png", mask.shape)
+        references = []
+        for key, name in meta.references:
+            image = schema.read_png(zf, f"refs/{key}.png", "rgb", schema.REFERENCE_PIXELS)
+            ref_mask = schema.read_png(zf, f"refs/{key}_mask.png", "mask", schema.REFERENCE_PIXELS)
+            schema.check_mask(ref_mask, f"the mask of reference {name}", classes, None)
+            schema.check_face(image, f"reference {name}", ref_mask.shape)
+            references.append(ReferenceFace(key, name, image, ref_mask))
+        context = None
+        if meta.context is not None:
+            photo = schema.read_png(zf, "photo.png", "rgb", schema.PHOTO_PIXELS)
+            ctx = meta.context
+            context = PhotoContext(photo, _restore_transform(ctx.transform), ctx.face_index, ctx.warnings, ctx.pad)
+    doc = Document(classes, mask=mask, face=face)
+    doc.original_mask = original
+    doc.references = {ref.key: ref for ref in references}
+    doc.styles, doc.shapes, doc.shape_all = meta.styles, meta.shapes, meta.shape_all
+    doc.locked, doc.hidden = meta.locked, meta.hidden
+    doc.attention_class, doc.seed, doc.name = meta.attention_class, meta.seed, meta.name
+    doc.context = context
     return doc
 
 
-def _check_settings(doc: Document) -> None:
-    n = len(doc.classes)
-    for cls, style in doc.styles.items():
-        if not 0 <= cls < n:
-            raise ProjectError(f"style for class {cls}, which does not exist")
-        if style.kind == "reference" and style.reference not in doc.references:
-            raise ProjectError(f"the style of {doc.classes[cls].label} refers to a missing reference face")
-    for cls, shape in [*doc.shapes.items(), (None, doc.shape_all)]:
-        if shape is None:
-            continue
-        if cls is not None and not 0 <= cls < n:
-            raise ProjectError(f"shape for class {cls}, which does not exist")
-        if shape.reference not in doc.references:
-            raise ProjectError("a shape setting refers to a missing reference face")
+def from_bytes(data: bytes, classes: ClassTable = CELEBAMASK_HQ) -> Document:
+    return _read(io.BytesIO(data), classes)
 
 
 def load_project(path: Path, classes: ClassTable = CELEBAMASK_HQ) -> Document:
+    """A project file as a new Document; a :class:`ProjectError` (and nothing touched) when it is refused."""
     path = Path(path)
     try:
-        data = path.read_bytes()
+        with open_regular(path, "project", schema.MAX_PROJECT_BYTES) as f:
+            doc = _read(f, classes)
+    except FileRefused as exc:
+        raise ProjectError(str(exc)) from None
+    except ProjectError as exc:
+        raise ProjectError(f"{path.name}: {exc}") from None
     except OSError as exc:
         raise ProjectError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    doc = from_bytes(data, classes)
     doc.path = path
     doc.name = path.stem
     return doc

@@ -135,25 +135,33 @@ def _model_hints() -> list[ModelHint]:
 
 
 # ---- fallbacks -----------------------------------------------------------------------------------
+# Pillow alone, but through the same guarded opening as the full pipeline (regular files only, pixel
+# caps from the header), so a pipe or a bomb is refused here too.
 def _pil_load_image(path: Path) -> np.ndarray:
+    from ca2sis.safe_files import MAX_MASK_PIXELS, open_image
+
     try:
-        with Image.open(path) as im:
+        with open_image(path, "photo", MAX_MASK_PIXELS) as im:
             return np.asarray(ImageOps.exif_transpose(im).convert("RGB")).copy()
-    except (OSError, ValueError) as exc:
+    except (OSError, EOFError, SyntaxError) as exc:
         raise ValueError(f"{Path(path).name} is not a readable image ({exc})") from exc
 
 
 def _pil_load_mask(path: Path, classes: ClassTable) -> np.ndarray:
+    from ca2sis.safe_files import MASK_FORMATS, MAX_MASK_PIXELS, open_image
+
     try:
-        with Image.open(path) as im:
+        with open_image(path, "mask", MAX_MASK_PIXELS, MASK_FORMATS) as im:
             if im.mode in ("L", "P", "I;16", "I"):
                 mask = np.asarray(im).astype(np.int64)
-                if mask.size and mask.max() >= len(classes):
+                if mask.size and (mask.max() >= len(classes) or mask.min() < 0):
                     name = Path(path).name
                     raise ValueError(f"{name} holds class id {mask.max()}; {classes.name} has {len(classes)}")
                 return mask.astype(np.uint8)
+            if im.mode not in ("RGB", "RGBA"):
+                raise ValueError(f"{Path(path).name}: mask mode {im.mode} is neither an index nor a colour image")
             return classes.decolorize(np.asarray(im.convert("RGB")))
-    except OSError as exc:
+    except (OSError, EOFError, SyntaxError) as exc:
         raise ValueError(f"{Path(path).name} is not a readable mask image ({exc})") from exc
 
 

@@ -13,6 +13,42 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+# What a configuration may ask for, checked before anything is built: a config read from a file is
+# untrusted input, and one number (a width of 10⁶) would otherwise try to allocate tens of GB. The
+# ranges are generous (the presets use a fraction of each); the parameter count of the whole model is
+# capped as well, in ca2sis.checkpoint.
+INT_RANGES: dict[str, tuple[int, int]] = {
+    "num_classes": (2, 512),
+    "resolution": (8, 2048),
+    "mask_size": (4, 1024),
+    "token_grid": (2, 64),
+    "style_width": (1, 64),
+    "style_downsamples": (1, 10),
+    "style_scales": (1, 9),
+    "style_dim": (1, 4096),
+    "base_channels": (1, 8192),
+    "norm_groups": (1, 1024),
+    "ff_mult": (1, 16),
+    "mapping_dim": (1, 4096),
+    "mapping_hidden": (1, 16384),
+    "mapping_layers": (1, 16),
+}
+STAGE_RANGES: dict[str, tuple[int, int]] = {"channels": (1, 8192), "heads": (1, 64), "head_dim": (1, 1024)}
+MAX_STAGES = 12
+MAX_SELF_ATTENTION_TOKENS = 128 * 128  # self-attention is quadratic in the pixels of its stage
+
+
+def _check_fields(owner: str, obj: object, ints: dict[str, tuple[int, int]], bools: tuple[str, ...]) -> None:
+    for name, (lo, hi) in ints.items():
+        value = getattr(obj, name)
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ValueError(f"{owner}: {name} must be a whole number, got {value!r}")
+        if not lo <= value <= hi:
+            raise ValueError(f"{owner}: {name} = {value} is outside {lo}..{hi}")
+    for name in bools:
+        if not isinstance(getattr(obj, name), bool):
+            raise ValueError(f"{owner}: {name} must be true or false, got {getattr(obj, name)!r}")
+
 
 @dataclass(frozen=True)
 class StageConfig:
@@ -23,6 +59,9 @@ class StageConfig:
     heads: int  # attention heads of the transformer
     head_dim: int  # channels per head; heads × head_dim is the transformer's inner width
     self_attention: bool  # global self-attention over pixels (quadratic: off at high resolution)
+
+    def __post_init__(self) -> None:
+        _check_fields("generator stage", self, STAGE_RANGES, ("upsample", "self_attention"))
 
     @property
     def inner(self) -> int:
@@ -55,8 +94,21 @@ class ModelConfig:
     mapping_layers: int = 4  # in the shared trunk and again in every per-class head
 
     def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not 0 < len(self.name) <= 128:
+            raise ValueError(f"a model config's name must be a short text, got {self.name!r}")
+        _check_fields(f"config {self.name!r}", self, INT_RANGES, ("exclude_background",))
+        if not isinstance(self.stages, tuple) or not all(isinstance(s, StageConfig) for s in self.stages):
+            raise ValueError(f"config {self.name!r}: stages must be a list of generator stages")
         if not self.stages:
             raise ValueError("a model needs at least one generator stage")
+        if len(self.stages) > MAX_STAGES:
+            raise ValueError(f"config {self.name!r}: {len(self.stages)} generator stages; at most {MAX_STAGES}")
+        side = self.token_grid
+        for stage in self.stages:
+            side *= 2 if stage.upsample else 1
+            if stage.self_attention and side * side > MAX_SELF_ATTENTION_TOKENS:
+                raise ValueError(f"config {self.name!r}: self-attention at {side}² pixels would need "
+                                 f"{side**4:,} scores per head; at most {MAX_SELF_ATTENTION_TOKENS:,} pixels")
         out = self.token_grid * 2 ** sum(s.upsample for s in self.stages)
         if out != self.resolution:
             raise ValueError(
@@ -92,20 +144,40 @@ class ModelConfig:
 
     @staticmethod
     def from_dict(data: dict[str, Any]) -> ModelConfig:
+        """A validated config from plain data (a file's JSON): every field's type and range is checked."""
+        if not isinstance(data, dict):
+            raise ValueError(f"a model config must be an object, got {type(data).__name__}")
         data = dict(data)
         known = {f.name for f in dataclasses.fields(ModelConfig)}
         unknown = set(data) - known
         if unknown:
-            raise ValueError(f"unknown model config fields: {', '.join(sorted(unknown))}")
-        data["stages"] = tuple(StageConfig(**s) for s in data.get("stages", ()))
+            raise ValueError(f"unknown model config fields: {', '.join(sorted(map(str, unknown)))}")
+        stages = data.get("stages", ())
+        if not isinstance(stages, list | tuple) or len(stages) > MAX_STAGES:
+            raise ValueError(f"a model config's stages must be a list of at most {MAX_STAGES}")
+        stage_fields = {f.name for f in dataclasses.fields(StageConfig)}
+        for s in stages:
+            if not isinstance(s, dict) or set(s) != stage_fields:
+                raise ValueError(f"a generator stage must have exactly the fields {', '.join(sorted(stage_fields))}")
+        data["stages"] = tuple(StageConfig(**s) for s in stages)
+        if "name" not in data:
+            raise ValueError("a model config needs a name")
         return ModelConfig(**data)
 
     @staticmethod
     def from_json(text: str) -> ModelConfig:
-        return ModelConfig.from_dict(json.loads(text))
+        try:
+            data = json.loads(text, parse_constant=_no_constant)
+        except RecursionError:
+            raise ValueError("the model config is nested too deeply to be a model config") from None
+        return ModelConfig.from_dict(data)
 
     def replace(self, **changes: Any) -> ModelConfig:
         return dataclasses.replace(self, **changes)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"a model config holds {name}, which is not a number")
 
 
 def _celebamask_256() -> ModelConfig:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import platform
+import re
 from pathlib import Path
 
 import torch
@@ -21,13 +22,36 @@ def cpu_has_fast_bf16() -> bool:
     return "amx_bf16" in flags or "avx512_bf16" in flags
 
 
-def resolve_device(device: str = "auto") -> torch.device:
-    if device == "auto":
+DEVICE_PATTERN = re.compile(r"(auto|cpu|cuda|mps)(?::(\d{1,4}))?")
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """``auto``, ``cpu``, ``cuda``, ``cuda:N`` or ``mps`` as a device that exists on this machine.
+
+    Anything else is a ``ValueError`` that says what to write instead, raised before a single tensor
+    is made (torch's own parser would raise a ``RuntimeError`` naming two dozen device types).
+    """
+    if isinstance(device, torch.device):
+        device = str(device)
+    text = device.strip().lower() if isinstance(device, str) else ""
+    match = DEVICE_PATTERN.fullmatch(text)
+    index_allowed = {"auto": (None,), "cpu": (None, "0"), "mps": (None, "0")}
+    if match is None or match.group(2) not in index_allowed.get(match.group(1), (match.group(2),)):
+        raise ValueError(f"unknown device {device!r}; use auto, cpu, cuda, cuda:N or mps")
+    kind, index = match.group(1), match.group(2)
+    if kind == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    dev = torch.device(device)
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError("CUDA was requested but no CUDA device is available; use --device cpu")
-    return dev
+    if kind == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError("CUDA was requested but no CUDA device is available; use --device cpu")
+        count = torch.cuda.device_count()
+        if index is not None and int(index) >= count:
+            raise ValueError(f"there is no device {text}: this machine has {count} CUDA device(s), "
+                             f"cuda:0 to cuda:{count - 1}")
+        return torch.device("cuda", int(index)) if index is not None else torch.device("cuda")
+    if kind == "mps" and not (hasattr(torch.backends, "mps") and torch.backends.mps.is_available()):
+        raise ValueError("the Apple GPU (mps) was requested but is not available here; use --device cpu")
+    return torch.device(kind)
 
 
 def resolve_precision(device: torch.device, precision: str = "auto") -> str:

@@ -26,11 +26,11 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
 from ca2sis.checkpoint import load_model
-from ca2sis.data import DataSpec, collate, open_dataset
+from ca2sis.data import DataError, DataSpec, SegmentationPairs, collate, open_dataset
 from ca2sis.metrics import reconstruction as rec
 from ca2sis.metrics.fid import FID
 from ca2sis.metrics.segmentation import ConfusionMatrix
@@ -83,14 +83,39 @@ def _parse_at(parser, image: torch.Tensor, size: tuple[int, int]) -> np.ndarray:
     return np.asarray(pred)
 
 
+class _EachOnce(Dataset):
+    """The first ``n`` samples, each at most once. Training replaces a bad sample by the next good one;
+    an evaluation must not (that sample would count twice), so a bad one is reported and left out."""
+
+    def __init__(self, pairs: SegmentationPairs, n: int) -> None:
+        self.pairs, self.n = pairs, n
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        try:
+            return self.pairs.load(index)
+        except DataError as exc:
+            return {"skipped": self.pairs.pairs[index].name, "error": str(exc)}
+
+
+def _collate_good(items: list[dict[str, Any]]) -> dict[str, Any]:
+    good = [it for it in items if "skipped" not in it]
+    batch = collate(good) if good else {}
+    batch["skipped"] = [{"name": it["skipped"], "error": it["error"]} for it in items if "skipped" in it]
+    return batch
+
+
 def evaluate(cfg: EvalConfig) -> dict[str, Any]:
     t0 = time.perf_counter()
     model, mconf, meta = load_model(cfg.weights, device=cfg.device)
     spec = DataSpec(Path(cfg.data), cfg.dataset, mconf.num_classes)
     ds = open_dataset(spec, cfg.split, mconf.resolution, train=False)
-    n = len(ds) if cfg.max_images is None else min(cfg.max_images, len(ds))
-    subset = torch.utils.data.Subset(ds, range(n))
-    loader = DataLoader(subset, batch_size=cfg.batch_size, num_workers=cfg.workers, collate_fn=collate)
+    wanted = len(ds) if cfg.max_images is None else min(cfg.max_images, len(ds))
+    loader = DataLoader(_EachOnce(ds, wanted), batch_size=cfg.batch_size, num_workers=cfg.workers,
+                        collate_fn=_collate_good)
+    n, skipped = 0, []
     fid = FID(cfg.fid, cfg.device) if cfg.fid != "off" else None
     parser, parser_note = _load_parser(cfg.parser, mconf.num_classes, cfg.device)
     confusion = ConfusionMatrix(mconf.num_classes)
@@ -102,6 +127,12 @@ def evaluate(cfg: EvalConfig) -> dict[str, Any]:
     noise = torch.Generator().manual_seed(cfg.seed)
     with torch.no_grad():
         for batch in tqdm(loader, desc="evaluating", unit="batch"):
+            for bad in batch["skipped"]:
+                log.warning("skipping bad sample %s: %s", bad["name"], bad["error"])
+            skipped += batch["skipped"]
+            if "image" not in batch:
+                continue
+            n += batch["image"].shape[0]
             real = batch["image"].to(cfg.device)
             onehot = one_hot(batch["label"].to(cfg.device), mconf.num_classes)
             shapes = model.embed_mask(onehot)  # shared by the reconstruction and the random-style renders
@@ -120,12 +151,15 @@ def evaluate(cfg: EvalConfig) -> dict[str, Any]:
                 for img, real_img, label in zip(fake, real, batch["label"], strict=True):
                     confusion.add(label.numpy(), _parse_at(parser, img, tuple(label.shape)))
                     confusion_real.add(label.numpy(), _parse_at(parser, real_img, tuple(label.shape)))
+    if n == 0:
+        raise DataError(f"none of the {wanted} test samples in {cfg.data} could be read (e.g. {skipped[0]['error']})")
     report: dict[str, Any] = {
         "weights": str(cfg.weights),
         "model": mconf.name,
         "data": str(cfg.data),
         "split": cfg.split,
-        "images": n,
+        "images": n,  # scored; a sample that could not be read is listed under "skipped", never replaced
+        "skipped": skipped,
         "resolution": mconf.resolution,
         "reconstruction": {
             "l1": float(torch.cat(l1s).mean()),
@@ -183,8 +217,10 @@ def format_table(report: dict[str, Any]) -> str:
     def f(v: Any, fmt: str) -> str:
         return "n/a" if v is None else format(v, fmt)
 
+    skipped = len(report.get("skipped", []))
     rows = [
-        ("images", str(report["images"]), f"{report['model']} at {report['resolution']}²"),
+        ("images", str(report["images"]),
+         f"{report['model']} at {report['resolution']}²" + (f"; {skipped} unreadable skipped" if skipped else "")),
         ("FID ↓", f(report["fid"]["value"], ".2f"), report["fid"].get("network") or report["fid"].get("note", "")),
         ("KID ×1000 ↓", f(_thousand(report.get("kid", {}).get("value")), ".2f"),
          "± " + f(_thousand(report.get("kid", {}).get("std")), ".2f") if report.get("kid") else ""),

@@ -13,7 +13,12 @@ from pathlib import Path
 
 import torch
 
-from ca2sis.config import ModelConfig, preset
+from ca2sis.config import INT_RANGES, ModelConfig, preset
+
+MAX_CLASSES = INT_RANGES["num_classes"][1]
+# A state dict's pickle holds names and shapes only (the authors' is about 60 kB); the tensors are
+# separate members. A larger one is a pickle bomb for the (pure Python) weights-only unpickler.
+MAX_PICKLE_BYTES = 1 << 20
 
 # (pattern on our parameter name, replacement giving the authors' name), tried in order.
 _RULES: list[tuple[str, str]] = [
@@ -104,8 +109,16 @@ def convert_state_dict(official: dict[str, torch.Tensor], model: torch.nn.Module
 
 def read_official(path: str | Path) -> dict[str, torch.Tensor]:
     """Read a ``.pth`` state dict without unpickling code."""
+    from ca2sis.safe_files import FileRefused, open_regular
+
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        with open_regular(path, "weights file") as f:
+            _check_pickle(f, path)
+            state = torch.load(f, map_location="cpu", weights_only=True)
+    except FileRefused as err:
+        raise CheckpointMismatch(str(err)) from None
+    except CheckpointMismatch:
+        raise
     except Exception as err:  # pickle errors, zip errors, refused globals
         raise CheckpointMismatch(f"{path}: not a readable PyTorch state dict ({err})") from err
     if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
@@ -118,9 +131,33 @@ def read_official(path: str | Path) -> dict[str, torch.Tensor]:
     return state
 
 
+def _check_pickle(f, path: str | Path) -> None:
+    """Only PyTorch's zip format (every torch.save since 1.6), with a small pickle inside."""
+    import zipfile
+
+    if not zipfile.is_zipfile(f):
+        raise CheckpointMismatch(
+            f"{path}: not a PyTorch zip checkpoint (an old pre-1.6 file, or not PyTorch at all); an old file "
+            "can be re-saved with torch.save(torch.load(old, weights_only=True), new) in a current PyTorch"
+        )
+    f.seek(0)
+    with zipfile.ZipFile(f) as zf:
+        pickles = [i for i in zf.infolist() if i.filename.endswith("data.pkl")]
+        if not pickles:
+            raise CheckpointMismatch(f"{path}: a zip file, but not a PyTorch checkpoint (no data.pkl)")
+        if any(i.file_size > MAX_PICKLE_BYTES for i in pickles):
+            raise CheckpointMismatch(f"{path}: its pickle is larger than a state dict's ({MAX_PICKLE_BYTES} bytes)")
+    f.seek(0)
+
+
 def infer_num_classes(state: dict[str, torch.Tensor]) -> int:
     """The label set size an official file was trained for (style tokens per class)."""
     w = state.get("style_encoder.out.out_0.0.weight")
     if w is None:
         raise CheckpointMismatch("no style encoder output layer: not a (CA)²-SIS generator checkpoint")
+    if w.ndim < 2 or w.shape[0] % 256 or not 2 <= w.shape[0] // 256 <= MAX_CLASSES:
+        raise CheckpointMismatch(
+            f"the style encoder's output layer has shape {tuple(w.shape)}: not a (CA)²-SIS generator "
+            f"for 2 to {MAX_CLASSES} classes"
+        )
     return w.shape[0] // 256

@@ -8,15 +8,17 @@ temporary file in the target folder is renamed over the target, so a crash never
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 
 from ca2sis.atomic import atomic_write
 from ca2sis.classes import CELEBAMASK_HQ, ClassTable
+from ca2sis.safe_files import MASK_FORMATS, MAX_MASK_PIXELS, PHOTO_FORMATS, FileRefused, open_image
 
 
 def _import_cv2_without_its_qt() -> None:
@@ -40,16 +42,16 @@ _import_cv2_without_its_qt()
 # Above this many pixels a photo is reduced while decoding (JPEG draft mode, so the full-size
 # bitmap never exists in memory). 8000×6000 still loads at full size.
 MAX_PIXELS = 50_000_000
-# Formats without reduced decoding (PNG, TIFF) are refused beyond this: decoding alone would need
-# several GB.
-HARD_MAX_PIXELS = 400_000_000
+# Formats without reduced decoding (PNG, TIFF) are decoded whole and then box-reduced, so they are
+# refused beyond this: a 400 MP PNG of a few hundred kB would take gigabytes and minutes.
+HARD_MAX_PIXELS = 120_000_000
+# JPEGs decode at down to 1/8 of each side: one that claims 400 MP decodes as at most 6 MP.
+JPEG_MAX_PIXELS = 400_000_000
 
 MASK_SUFFIXES = (".png",)
-# Pillow's own bomb guard: warn from half the hard limit, refuse at the limit (default is 179 MP).
-Image.MAX_IMAGE_PIXELS = HARD_MAX_PIXELS // 2
 
 
-class PhotoError(ValueError):
+class PhotoError(FileRefused):
     """A file that cannot be used as a photo or a mask; the message says which and why."""
 
 
@@ -59,20 +61,6 @@ class LoadedPhoto:
     original_size: tuple[int, int]  # (w, h) after EXIF rotation, before any reduction
     downscaled: bool = False
     warnings: list[str] = field(default_factory=list)
-
-
-def _open(path: Path) -> Image.Image:
-    if not path.exists():
-        raise PhotoError(f"{path}: no such file")
-    if path.is_dir():
-        raise PhotoError(f"{path}: is a folder, not an image file")
-    try:
-        img = Image.open(path)
-    except Image.DecompressionBombError as exc:
-        raise PhotoError(f"{path}: too large to decode safely ({exc})") from exc
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise PhotoError(f"{path}: not a readable image ({exc})") from exc
-    return img
 
 
 def _to_rgb(img: Image.Image) -> np.ndarray:
@@ -96,40 +84,46 @@ def _to_rgb(img: Image.Image) -> np.ndarray:
     return np.asarray(img)
 
 
+def _reduced(img: Image.Image, max_pixels: int) -> Image.Image:
+    """Shrink by the smallest whole factor that fits ``max_pixels``: a box filter, seconds faster than
+    a Lanczos resample on a 100 MP bitmap and as good for a photo that is still several megapixels."""
+    w, h = img.size
+    if w * h <= max_pixels:
+        return img
+    factor = math.ceil(math.sqrt(w * h / max_pixels))
+    while (w // factor) * (h // factor) > max_pixels:
+        factor += 1
+    return img.reduce(factor)
+
+
 def load_photo(path: str | Path, max_pixels: int = MAX_PIXELS) -> LoadedPhoto:
     """Decode a photo, reporting whether it had to be reduced to fit ``max_pixels``."""
     path = Path(path)
-    img = _open(path)
     warnings: list[str] = []
     try:
-        w, h = img.size
-        if w * h > max_pixels and img.format == "JPEG":
-            # Draft mode decodes at 1/2, 1/4 or 1/8 straight from the DCT: no full-size bitmap.
-            factor = (w * h / max_pixels) ** 0.5
-            img.draft(img.mode, (int(w / factor), int(h / factor)))
-        elif w * h > HARD_MAX_PIXELS:
-            raise PhotoError(
-                f"{path}: {w}×{h} is too large to decode safely ({w * h / 1e6:.0f} MP; "
-                f"the limit is {HARD_MAX_PIXELS / 1e6:.0f} MP for {img.format} files); reduce it first"
-            )
-        # EXIF orientations 5–8 turn the picture by 90°, swapping width and height.
-        orientation = img.getexif().get(0x0112, 1)
-        original = (h, w) if orientation in (5, 6, 7, 8) else (w, h)
-        img.load()
-        exif_rotated = ImageOps.exif_transpose(img)
-        if exif_rotated is not None:
-            img = exif_rotated
-        if img.size[0] * img.size[1] > max_pixels:
-            factor = (img.size[0] * img.size[1] / max_pixels) ** 0.5
-            new = (max(1, int(img.size[0] / factor)), max(1, int(img.size[1] / factor)))
-            img = img.resize(new, Image.Resampling.LANCZOS, reducing_gap=2.0)
-        rgb = _to_rgb(img)
+        with open_image(path, "photo", JPEG_MAX_PIXELS, PHOTO_FORMATS) as img:
+            w, h = img.size
+            if w * h > max_pixels and img.format in ("JPEG", "MPO"):
+                # Draft mode decodes at 1/2, 1/4 or 1/8 straight from the DCT: no full-size bitmap.
+                factor = (w * h / max_pixels) ** 0.5
+                img.draft(img.mode, (int(w / factor), int(h / factor)))
+            elif w * h > HARD_MAX_PIXELS:
+                raise PhotoError(
+                    f"{path}: {w}×{h} is too large to decode safely ({w * h / 1e6:.0f} MP; "
+                    f"the limit is {HARD_MAX_PIXELS / 1e6:.0f} MP for {img.format} files); reduce it first"
+                )
+            # EXIF orientations 5–8 turn the picture by 90°, swapping width and height.
+            orientation = img.getexif().get(0x0112, 1)
+            original = (h, w) if orientation in (5, 6, 7, 8) else (w, h)
+            img.load()
+            turned = ImageOps.exif_transpose(img) or img
+            rgb = _to_rgb(_reduced(turned, max_pixels))
     except PhotoError:
         raise
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError, MemoryError) as exc:
+    except FileRefused as exc:
+        raise PhotoError(str(exc)) from None
+    except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError, MemoryError) as exc:
         raise PhotoError(f"{path}: the file is damaged or truncated ({exc})") from exc
-    finally:
-        img.close()
     downscaled = rgb.shape[0] * rgb.shape[1] < original[0] * original[1]
     if downscaled:
         warnings.append(
@@ -147,34 +141,38 @@ def load_image(path: str | Path, max_pixels: int = MAX_PIXELS) -> np.ndarray:
 def load_mask(path: str | Path, classes: ClassTable = CELEBAMASK_HQ) -> np.ndarray:
     """H×W uint8 class-id mask from an index PNG (L or P) or a colour PNG in ``classes``' palette."""
     path = Path(path)
-    img = _open(path)
     try:
-        img.load()
-        mode = img.mode
-        if mode in ("P", "L", "I", "I;16", "I;16B", "I;16L"):
-            ids = np.asarray(img).astype(np.int64)  # P: the palette index is the class id
-        elif mode in ("RGB", "RGBA"):
-            rgb = np.asarray(img.convert("RGB"))
-            if (rgb[..., 0] == rgb[..., 1]).all() and (rgb[..., 1] == rgb[..., 2]).all():
-                ids = rgb[..., 0].astype(np.int64)  # gray ids stored as RGB
+        with open_image(path, "mask", MAX_MASK_PIXELS, MASK_FORMATS) as img:
+            mode = img.mode
+            if mode in ("P", "L", "I", "I;16", "I;16B", "I;16L"):
+                img.load()
+                ids = np.asarray(img)  # P: the palette index is the class id
+            elif mode in ("RGB", "RGBA"):
+                rgb = np.asarray(img.convert("RGB"))
+                if (rgb[..., 0] == rgb[..., 1]).all() and (rgb[..., 1] == rgb[..., 2]).all():
+                    ids = rgb[..., 0]  # gray ids stored as RGB
+                else:
+                    try:
+                        ids = classes.decolorize(rgb)
+                    except ValueError as exc:
+                        raise PhotoError(f"{path}: not a {classes.name} colour mask: {exc}") from exc
             else:
-                try:
-                    ids = classes.decolorize(rgb).astype(np.int64)
-                except ValueError as exc:
-                    raise PhotoError(f"{path}: not a {classes.name} colour mask: {exc}") from exc
-        else:
-            raise PhotoError(f"{path}: mask mode {mode} is neither an index (L/P) nor a colour (RGB) PNG")
+                raise PhotoError(f"{path}: mask mode {mode} is neither an index (L/P) nor a colour (RGB) PNG")
     except PhotoError:
         raise
-    except (OSError, SyntaxError, ValueError) as exc:
+    except FileRefused as exc:
+        raise PhotoError(str(exc)) from None
+    except (OSError, SyntaxError, ValueError, EOFError, MemoryError) as exc:
         raise PhotoError(f"{path}: the mask file is damaged or truncated ({exc})") from exc
-    finally:
-        img.close()
-    if ids.size and (ids.max() >= len(classes) or ids.min() < 0):
-        bad = int(ids.max()) if ids.max() >= len(classes) else int(ids.min())
-        raise PhotoError(
-            f"{path}: holds class id {bad}, but {classes.name} has ids 0..{len(classes) - 1}"
-        )
+    if ids.ndim != 2:
+        raise PhotoError(f"{path}: a mask has one value per pixel, this file has shape {ids.shape}")
+    if ids.size:
+        lo, hi = int(ids.min()), int(ids.max())
+        if hi >= len(classes) or lo < 0:
+            raise PhotoError(
+                f"{path}: holds class id {hi if hi >= len(classes) else lo}, "
+                f"but {classes.name} has ids 0..{len(classes) - 1}"
+            )
     return ids.astype(np.uint8)
 
 

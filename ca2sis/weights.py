@@ -20,6 +20,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -28,6 +29,7 @@ from typing import Any
 
 from ca2sis import paths
 from ca2sis.atomic import atomic_write_json
+from ca2sis.safe_files import FileRefused, check_regular, read_bytes
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,45 @@ class ModelError(ValueError):
 
 class ChecksumMismatch(ModelError):
     """A weights file whose SHA-256 differs from the one its manifest records."""
+
+
+# A model name becomes a file name in the models folder, so it is a plain name: no folders, no
+# "..", nothing a file system treats specially, nothing a shell or a manifest reader trips on.
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,63}")
+_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+MAX_MANIFEST_BYTES = 4 << 20
+
+
+def check_name(name: object) -> str:
+    """``name`` when it can name a model (and its file); else a :class:`ModelError` saying what is allowed."""
+    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name) or ".." in name or name.endswith("."):
+        raise ModelError(
+            f"{name!r} cannot name a model: use 1 to 64 letters, digits, '.', '_', '+' or '-', "
+            "starting with a letter or digit (no folders, no '..')"
+        )
+    if name.split(".")[0].upper() in _RESERVED:
+        raise ModelError(f"{name!r} cannot name a model: {name.split('.')[0]} is a reserved file name on Windows")
+    return name
+
+
+def name_from_file(stem: str) -> str:
+    """A valid model name made from a file's stem ("my model (2)" → "my_model_2")."""
+    name = re.sub(r"[^A-Za-z0-9._+-]+", "_", stem).strip("._-+")[:64].rstrip("._-+")
+    name = re.sub(r"\.{2,}", ".", name)
+    try:
+        return check_name(name)
+    except ModelError:
+        return "model"
+
+
+def check_relative_file(file: object, origin: str) -> str:
+    """A manifest's ``file``: a relative path that stays inside its models folder."""
+    parts = file.split("/") if isinstance(file, str) else []
+    if not parts or file.startswith("/") or "\\" in file or any(p in ("", ".", "..") for p in parts) or (
+        ":" in file
+    ):
+        raise ModelError(f"{origin}: {file!r} is not a file inside the models folder")
+    return file
 
 
 @dataclass(frozen=True)
@@ -65,6 +106,11 @@ class ModelEntry:
     extra: dict[str, Any] = field(default_factory=dict)  # free-form provenance (training recipe, ...)
 
     def __post_init__(self) -> None:
+        check_name(self.name)
+        check_relative_file(self.file, f"model {self.name!r}")
+        for key in ("source", "license", "description"):
+            if not isinstance(getattr(self, key), str):
+                raise ModelError(f"model {self.name!r}: {key} must be a text")
         if self.kind not in KINDS:
             raise ModelError(f"model {self.name!r}: unknown kind {self.kind!r}; choose one of {', '.join(KINDS)}")
         if self.location not in LOCATIONS:
@@ -72,6 +118,8 @@ class ModelEntry:
 
     @staticmethod
     def from_dict(data: dict[str, Any], origin: str) -> ModelEntry:
+        if not isinstance(data, dict):
+            raise ModelError(f"{origin}: a model entry must be an object, got {data!r:.80}")
         known = {f.name for f in fields(ModelEntry)}
         missing = {"name", "file", "kind", "source", "license"} - set(data)
         if missing:
@@ -79,7 +127,10 @@ class ModelEntry:
         unknown = set(data) - known
         if unknown:
             raise ModelError(f"{origin}: model {data.get('name')!r} has unknown fields {', '.join(sorted(unknown))}")
-        return ModelEntry(**data)
+        try:
+            return ModelEntry(**data)
+        except ModelError as exc:
+            raise ModelError(f"{origin}: {exc}") from None
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v not in (None, {}, "")}
@@ -114,11 +165,13 @@ def sha256_of(path: Path, progress: bool = False) -> str:
 
 
 def _read_manifest(path: Path) -> dict[str, Any]:
-    if not path.is_file():
+    if not path.exists():
         return {"models": []}
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = json.loads(read_bytes(path, "model manifest", MAX_MANIFEST_BYTES).decode("utf-8"))
+    except FileRefused as exc:
+        raise ModelError(str(exc)) from None
+    except (OSError, UnicodeDecodeError, RecursionError, json.JSONDecodeError) as exc:
         raise ModelError(f"{path}: not a readable model manifest ({exc})") from exc
     if not isinstance(data, dict) or not isinstance(data.get("models", []), list):
         raise ModelError(f"{path}: a model manifest must be an object with a 'models' list")
@@ -137,12 +190,23 @@ class Catalog:
         self.user_dir = Path(user_dir) if user_dir is not None else paths.user_models_dir()
         bundled = _read_manifest(self.bundled_dir / MANIFEST)
         user = _read_manifest(self.user_dir / MANIFEST)
-        self.user_default: str | None = user.get("default")
+        default = user.get("default")
+        self.user_default: str | None = default if isinstance(default, str) else None
+        # Entries of the user's manifest that cannot be used: skipped with a message for each, so one
+        # bad entry (written by hand, or by an older version) never stops the others from working.
+        self.problems: list[str] = []
         entries: dict[str, ModelEntry] = {}
         for data, origin, forced in ((bundled, self.bundled_dir / MANIFEST, None),
                                      (user, self.user_dir / MANIFEST, "user")):
             for raw in data.get("models", []):
-                entry = ModelEntry.from_dict(raw, str(origin))
+                try:
+                    entry = ModelEntry.from_dict(raw, str(origin))
+                except ModelError as exc:
+                    if forced is None:  # the bundled manifest ships with the program: a real defect
+                        raise
+                    self.problems.append(f"{exc}; this entry is ignored")
+                    log.warning("%s; this entry is ignored", exc)
+                    continue
                 # A user's registration replaces the bundled placeholder of the same name (the authors').
                 entries[entry.name] = replace(entry, location=forced) if forced else entry
         self.entries = entries
@@ -275,12 +339,16 @@ def register_model(path: str | Path, name: str | None = None, make_default: bool
     linked or copied into the user's models folder and recorded in its manifest. The authors'
     checkpoint becomes the default unless ``make_default`` is False; other models only when it is True.
     """
-    from ca2sis.checkpoint import load_model
+    from ca2sis.checkpoint import PICKLE_SUFFIXES, load_model
     from ca2sis.official import CheckpointMismatch
 
     source = Path(path).expanduser()
-    if not source.is_file():
-        raise ModelError(f"cannot register {source}: no such file")
+    if name is not None:
+        check_name(name)  # before anything is read: the name becomes a path in the models folder
+    try:
+        check_regular(source, "weights file")
+    except FileRefused as exc:
+        raise ModelError(f"cannot register {exc}") from None
     try:
         model, config, meta = load_model(source)
     except (CheckpointMismatch, ValueError, OSError, RuntimeError) as exc:
@@ -290,10 +358,13 @@ def register_model(path: str | Path, name: str | None = None, make_default: bool
     cat = catalog()
     user_names = {e.name for e in cat.entries.values() if e.location == "user"}
     if name is None:
-        name = AUTHORS if authors else _unique_name(source.stem, set(cat.entries))
+        name = AUTHORS if authors else _unique_name(name_from_file(source.stem), set(cat.entries))
     elif name in cat.entries and name not in user_names and name != AUTHORS:
         raise ModelError(f"the name {name!r} belongs to a bundled model; choose another with --name")
-    target = cat.user_dir / f"{name}{source.suffix}"
+    suffix = ".pth" if source.suffix.lower() in PICKLE_SUFFIXES else ".safetensors"  # how load_model reads it
+    target = cat.user_dir / f"{name}{suffix}"
+    if target.parent.resolve() != cat.user_dir.resolve():  # check_name makes this impossible; kept as a guard
+        raise ModelError(f"{name!r} would be written outside {cat.user_dir}")
     if source.resolve() != target.resolve():
         _place(source, target)
     entry = ModelEntry(
@@ -305,7 +376,9 @@ def register_model(path: str | Path, name: str | None = None, make_default: bool
         sha256=sha256_of(target, progress=True),
     )
     data = _read_manifest(cat.user_dir / MANIFEST)
-    data["models"] = [m for m in data.get("models", []) if m.get("name") != name] + [entry.to_dict()]
+    # Entries that cannot be read are kept as they are: they are the user's, and `main.py models` names them.
+    kept = [m for m in data.get("models", []) if not (isinstance(m, dict) and m.get("name") == name)]
+    data["models"] = kept + [entry.to_dict()]
     if make_default or (make_default is None and authors):
         data["default"] = name
     _write_manifest(cat.user_dir / MANIFEST, data)

@@ -35,15 +35,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import torch
-
     from ca2sis.data import DataError
+    from ca2sis.device import resolve_device
     from ca2sis.evaluate import EvalConfig, evaluate, format_table
+    from ca2sis.safe_files import check_output
     from ca2sis.train.rundir import write_json
 
-    device = args.device
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        # Everything that can be checked is checked before the evaluation, which may take hours.
+        if args.json is not None:
+            check_output(Path(args.json), "JSON report")
+        for name in ("batch_size", "max_images"):
+            value = getattr(args, name)
+            if value is not None and value < 1:
+                raise ValueError(f"--{name.replace('_', '-')} must be at least 1, got {value}")
+        if args.workers < 0:
+            raise ValueError(f"--workers must be 0 or more, got {args.workers}")
+        device = str(resolve_device(args.device))
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     cfg = EvalConfig(
         weights=Path(args.weights),
         data=Path(args.data),
@@ -63,7 +74,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(format_table(report))
-    if args.json:
-        write_json(Path(args.json), report)
+    if args.json is not None:
+        try:
+            write_json(Path(args.json), report)
+        except OSError as exc:  # the disk filled up during the evaluation: the table above is the report
+            print(f"error: could not write {args.json}: {exc.strerror or exc}", file=sys.stderr)
+            return 1
         print(f"report written to {args.json}")
     return 0

@@ -37,7 +37,12 @@ def _list() -> int:
     from ca2sis import weights
     from ca2sis.paths import BUNDLED_MODELS, user_models_dir
 
-    models = weights.list_models()
+    try:
+        cat = weights.catalog()
+    except weights.ModelError as exc:  # the manifest as a whole cannot be read
+        print(f"models: {exc}", file=sys.stderr)
+        return 2
+    models = cat.all()
     default = weights.default_model()
     print(f"bundled models: {BUNDLED_MODELS}")
     print(f"your models:    {user_models_dir()}  (set CA2SIS_MODELS to move it)")
@@ -59,6 +64,8 @@ def _list() -> int:
             if not m.installed:
                 missing.append(m)
         print()
+    for problem in cat.problems:
+        print(f"warning: {problem}", file=sys.stderr)
     if missing:
         print("To add what is missing:")
         for m in missing:
@@ -73,6 +80,8 @@ def _add(args: argparse.Namespace) -> int:
     from ca2sis import weights
 
     try:
+        if args.name is not None:
+            weights.check_name(args.name)  # refused before the file is even read
         entry = weights.register_model(args.path, name=args.name, make_default=args.make_default)
     except weights.ModelError as exc:
         print(f"models add: {exc}", file=sys.stderr)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -18,7 +19,7 @@ log = logging.getLogger("ca2sis.parse")
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("photos", nargs="+", type=Path, metavar="PHOTO")
-    p.add_argument("-o", "--out", required=True, type=Path, help="mask file (one photo) or folder (several)")
+    p.add_argument("-o", "--out", required=True, help="mask file (one photo) or folder (several)")
     p.add_argument("--backend", default="auto", help="parser: auto (bundled), bundled, parsenet, bisenet")
     p.add_argument("--detector", default="auto", help="face detector: auto, retinaface, parsing")
     p.add_argument("--aligned", action="store_true", help="photos are CelebA-HQ-framed crops: no detection")
@@ -28,15 +29,33 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default="cpu")
 
 
-def _targets(photos: list[Path], out: Path) -> list[Path]:
+def _targets(photos: list[Path], out: str | Path) -> list[Path]:
+    """Where each mask goes; every target is checked before any model loads (a wrong -o fails at once)."""
+    from ca2sis.safe_files import FileRefused, check_output
+
+    if not str(out):
+        raise FileRefused("-o is empty: give a mask file (one photo) or a folder")
+    out = Path(out)
     if len(photos) == 1 and out.suffix.lower() == ".png":
-        return [out]
-    if out.suffix and out.exists() and not out.is_dir():
-        raise SystemExit(f"parse: {out} is a file, but several photos need an output folder")
+        return [_not_a_photo(check_output(out, "mask file", (".png",)), photos)]
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"{out} is a file, but several photos (or a non-.png -o) need an output folder")
     stems = [p.stem for p in photos]
     dupes = {s for s in stems if stems.count(s) > 1}
     # Photos with the same name from different folders would overwrite each other: number them.
-    return [out / (f"{p.stem}_{i}.png" if p.stem in dupes else f"{p.stem}.png") for i, p in enumerate(photos)]
+    targets = [out / (f"{p.stem}_{i}.png" if p.stem in dupes else f"{p.stem}.png") for i, p in enumerate(photos)]
+    for target in targets[:1]:  # they share a folder: one probe tells for all
+        check_output(target, "mask file", (".png",))
+    for target in targets:
+        _not_a_photo(target, photos)
+    return targets
+
+
+def _not_a_photo(target: Path, photos: list[Path]) -> Path:
+    """A mask never replaces the photo it was made from (``parse photo.png -o .`` in the photo's folder)."""
+    if any(os.path.realpath(target) == os.path.realpath(p) for p in photos):
+        raise ValueError(f"{target} is one of the photos being parsed; choose another -o")
+    return target
 
 
 def run(args: argparse.Namespace) -> int:
@@ -48,8 +67,8 @@ def run(args: argparse.Namespace) -> int:
     from ca2sis.photo import PhotoError, save_mask
     from ca2sis.portrait import open_portrait
 
-    targets = _targets(args.photos, args.out)
     try:
+        targets = _targets(args.photos, args.out)
         parser = load_parser(args.backend, args.device)
     except (FileNotFoundError, ValueError) as exc:
         print(f"parse: {exc}", file=sys.stderr)
@@ -66,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
                 save_mask(target.with_name(f"{target.stem}_preview.png"), mask, colour=True)
             for w in portrait.warnings:
                 log.warning("%s: %s", photo.name, w)
-        except (PhotoError, NoFaceError, ValueError, FileNotFoundError) as exc:
+        except (PhotoError, NoFaceError, ValueError, OSError) as exc:
             failed += 1
             log.error("%s", exc)
     if failed:

@@ -12,10 +12,13 @@ mapping network (``--seed``).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 
 from ca2sis.classes import ClassTable
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -56,29 +59,50 @@ def _default_weights() -> Path:
     return Path(path)
 
 
+def _class_table(weights: Path) -> ClassTable:
+    """The weights' label set from their header (our files carry their config; the authors' is
+    CelebAMask-HQ), so that masks are checked before the model is loaded. A header that cannot be
+    read gives the default: loading the model then says what is wrong with the file."""
+    from ca2sis.checkpoint import CONFIG_KEY, read_metadata
+    from ca2sis.classes import CELEBAMASK_HQ
+    from ca2sis.config import ModelConfig
+
+    num_classes = 19
+    if weights.suffix.lower() == ".safetensors":
+        with contextlib.suppress(ValueError, KeyError, TypeError):
+            num_classes = ModelConfig.from_json(read_metadata(weights)[CONFIG_KEY]).num_classes
+    return CELEBAMASK_HQ if num_classes == 19 else ClassTable.generic(num_classes)
+
+
 def run(args: argparse.Namespace) -> int:
     # Imported here so that `main.py render --help` answers at once.
+    from ca2sis.device import resolve_device
     from ca2sis.editor import Editor
     from ca2sis.photo import load_image, load_mask, save_image
     from ca2sis.requests import RenderRequest, StyleSource
+    from ca2sis.safe_files import check_output
 
     try:
+        # Every input is read and checked before the model loads, and the output before it runs.
+        check_output(args.out, "rendered image", IMAGE_SUFFIXES)
+        resolve_device(args.device)
         weights = args.weights or _default_weights()
-        editor = Editor.load(weights, device=args.device, precision=args.precision)
-        classes = editor.classes
+        classes = _class_table(weights)
         swaps = [_parse_swap(s, classes) for s in args.swap]
         mask = load_mask(args.mask, classes)
-        mask_key = editor.add_mask(mask)
-        own_key = None
+        own = None
         if args.style_image:
-            style_mask = load_mask(args.style_mask, classes) if args.style_mask else mask
-            own_key = editor.add_face(load_image(args.style_image), style_mask)
+            own = (load_image(args.style_image), load_mask(args.style_mask, classes) if args.style_mask else mask)
         elif args.style_mask:
             raise ValueError("--style-mask needs --style-image")
-        styles = {}
-        for cls, photo, photo_mask in swaps:
-            ref = editor.add_face(load_image(photo), load_mask(photo_mask, classes))
-            styles[cls] = StyleSource("reference", reference=ref)
+        swapped = [(cls, load_image(photo), load_mask(photo_mask, classes)) for cls, photo, photo_mask in swaps]
+        editor = Editor.load(weights, device=args.device, precision=args.precision)
+        if editor.classes.name != classes.name:
+            raise ValueError(f"{weights}: a model for {editor.classes.name}, not {classes.name}")
+        mask_key = editor.add_mask(mask)
+        own_key = editor.add_face(*own) if own is not None else None
+        styles = {cls: StyleSource("reference", reference=editor.add_face(image, image_mask))
+                  for cls, image, image_mask in swapped}
         result = editor.render(RenderRequest.build(mask_key, own_key, styles, seed=args.seed))
         save_image(args.out, result.image)
     except (ValueError, KeyError, FileNotFoundError, OSError, TypeError) as err:

@@ -64,6 +64,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--log-every", type=int, help=f"steps between scalar logs (default {d.log_every})")
     g.add_argument("--image-every", type=int, help=f"steps between image grids (default {d.image_every})")
     g.add_argument("--checkpoint-every", type=int, help=f"steps between checkpoints (default {d.checkpoint_every})")
+    g.add_argument("--checkpoint-minutes", type=float,
+                   help=f"minutes between checkpoints, whichever comes first (default {d.checkpoint_minutes})")
+    g.add_argument("--first-checkpoint-seconds", dest="first_checkpoint_s", type=float,
+                   help=f"the first checkpoint with progress comes this early (default {d.first_checkpoint_s:.0f} s; "
+                        "the state before the first step is saved at once)")
     g.add_argument("--val-batch", type=int, help=f"held-out samples for the 'best' criterion (default {d.val_batch})")
 
     g = parser.add_argument_group("recipe")
@@ -118,6 +123,8 @@ def resolve(args: argparse.Namespace):
     if args.resume:
         run = find_resumable(root, args.resume)
         saved = read_json(run / CONFIG_FILE)
+        if not isinstance(saved, dict) or not all(isinstance(saved.get(k), dict) for k in ("train", "model")):
+            raise ValueError(f"{run / CONFIG_FILE} is not a run's configuration (no train and model settings)")
         cfg = TrainConfig.from_dict({**saved["train"], **given})  # options given now win (e.g. --max-steps)
         return cfg, ModelConfig.from_dict(saved["model"]), run, True
     if not given.get("data"):
@@ -172,7 +179,7 @@ def run(args: argparse.Namespace) -> int:
         if cfg.perceptual == "vgg19" and cfg.stage == "main":  # fail before anything is created
             cfg.vgg_weights = str(find_vgg19_weights(cfg.vgg_weights, cfg.download))
         return _train(cfg, model_config, run_dir, resume)
-    except (DataError, PerceptualWeightsMissing, CorruptCheckpoint, FileNotFoundError, ValueError) as exc:
+    except (DataError, PerceptualWeightsMissing, CorruptCheckpoint, FileNotFoundError, ValueError, TypeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 

@@ -19,6 +19,7 @@ from tqdm import tqdm
 from ca2sis.atomic import atomic_write
 from ca2sis.classes import CELEBAMASK_HQ
 from ca2sis.data.pairs import DataError, Pair
+from ca2sis.safe_files import MASK_FORMATS, MAX_MASK_PIXELS, open_image
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ def merge_parts(anno_dir: Path, sample_id: int) -> np.ndarray:
         if not path.is_file():
             continue
         try:
-            with Image.open(path) as im:
+            with open_image(path, "part mask", MAX_MASK_PIXELS, MASK_FORMATS) as im:
                 part = np.array(im.convert("L").resize((MASK_SIZE, MASK_SIZE), Image.Resampling.NEAREST))
         except Exception as exc:
             raise DataError(f"cannot read part mask {path}: {exc}") from exc

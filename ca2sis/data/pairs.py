@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from ca2sis.safe_files import MASK_FORMATS, MAX_MASK_PIXELS, PHOTO_FORMATS, open_image
+
 log = logging.getLogger(__name__)
 
 IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
@@ -63,7 +65,7 @@ def find_pairs(image_dir: Path, label_dir: Path, strict: bool = False) -> list[P
 
 def read_image(path: Path) -> Image.Image:
     try:
-        with Image.open(path) as im:
+        with open_image(path, "image", MAX_MASK_PIXELS, PHOTO_FORMATS) as im:
             return im.convert("RGB")
     except Exception as exc:  # PIL raises many types for broken files
         raise DataError(f"cannot read image {path}: {exc}") from exc
@@ -72,7 +74,7 @@ def read_image(path: Path) -> Image.Image:
 def read_label(path: Path, num_classes: int, ignore_value: int | None = None) -> np.ndarray:
     """Index label H×W (int64). Palettised PNGs are read as indices, never as colours."""
     try:
-        with Image.open(path) as im:
+        with open_image(path, "label", MAX_MASK_PIXELS, MASK_FORMATS) as im:
             if im.mode in ("RGB", "RGBA"):
                 raise DataError(
                     f"label {path} is an RGB image; labels must be single-channel index maps (pixel value = class id)"

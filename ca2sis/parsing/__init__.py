@@ -55,6 +55,9 @@ def load_parser(name: str = "auto", device: str = "cpu", cache: bool = True) -> 
         name = "bundled"
     if name not in BACKENDS:
         raise ValueError(f"unknown parser {name!r}; choose from auto, {', '.join(BACKENDS)}")
+    from ca2sis.device import resolve_device
+
+    device = str(resolve_device(device))  # a clear message for "tpu:7" before any network is built
     key = (name, device)
     if cache and key in _CACHE:
         return _CACHE[key]

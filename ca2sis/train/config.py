@@ -106,6 +106,11 @@ class TrainConfig:
     log_every: int = 50
     image_every: int = 500
     checkpoint_every: int = 1000
+    # Checkpoints by time as well as by steps, so that a run killed at any moment can resume: the
+    # initial state before the first step, the first progress after first_checkpoint_s, then every
+    # checkpoint_every steps or checkpoint_minutes, whichever comes first.
+    first_checkpoint_s: float = 30.0
+    checkpoint_minutes: float = 10.0
     val_batch: int = 8  # fixed held-out samples for the "best" criterion
 
     def __post_init__(self) -> None:
@@ -134,6 +139,10 @@ class TrainConfig:
         if self.max_steps is not None and self.max_steps < (0 if fit_only else 1):
             raise ValueError(f"max_steps must be at least 1, got {self.max_steps}"
                              + ("" if fit_only else " (0 only for --stage mapping --mapping-init data)"))
+        for name in ("first_checkpoint_s", "checkpoint_minutes"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1e7:
+                raise ValueError(f"{name} must be a positive number, got {value!r}")
         if not 0.0 <= self.ema_beta < 1.0:
             raise ValueError(f"ema_beta must be in [0, 1), got {self.ema_beta}")
 

@@ -14,6 +14,8 @@ import torch
 import torch.distributed as dist
 from torch.utils.data import Dataset, DistributedSampler
 
+from ca2sis.device import resolve_device
+
 
 @dataclass(frozen=True)
 class DistInfo:
@@ -32,7 +34,7 @@ class DistInfo:
 
 def pick_device(requested: str, info: DistInfo) -> torch.device:
     if requested != "auto":
-        device = torch.device(requested)
+        device = resolve_device(requested)
         if device.type == "cuda" and device.index is None:
             device = torch.device("cuda", info.local_rank)
         return device

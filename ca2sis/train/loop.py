@@ -2,7 +2,10 @@
 
 ``Trainer(cfg, model_config, run_dir).train()`` runs either stage on one process or under torchrun.
 Checkpoint policy (rank 0 writes, every rank reads):
-- ``checkpoints/last.safetensors`` every ``checkpoint_every`` steps and when the run stops;
+- ``checkpoints/last.safetensors``: the initial state before the first step of a new run, the first
+  progress after ``first_checkpoint_s`` (30 s), then every ``checkpoint_every`` steps or
+  ``checkpoint_minutes``, whichever comes first, and when the run stops. So a run killed at any
+  moment once it has started training resumes (rank 0's clock decides for every rank);
 - ``checkpoints/best.safetensors`` when the reconstruction L1 on a fixed held-out batch (the test
   split's first ``val_batch`` samples, or the training set's without augmentation) is the lowest yet
   (main stage only; the mapping stage keeps ``last``);
@@ -42,6 +45,7 @@ from ca2sis.train.distributed import (
     average_gradients,
     average_parameters,
     barrier,
+    broadcast_object,
 )
 from ca2sis.train.ema import EMA
 from ca2sis.train.logger import RunLogger
@@ -171,6 +175,7 @@ class Trainer:
         # Noise for the mapping stage: its own generator, so its state can be saved and restored.
         self.noise = torch.Generator(device="cpu").manual_seed(cfg.seed * 1000 + self.info.rank)
         self.step, self.best = 0, math.inf
+        self._last_checkpoint, self._timed_interval = time.monotonic(), cfg.first_checkpoint_s
         if resume:
             self.load(self.run_dir / "checkpoints" / LAST)
         elif self.mapping_stage and cfg.mapping_init == "data":
@@ -347,6 +352,10 @@ class Trainer:
         interrupt = GracefulInterrupt(enabled=info.world_size == 1)
         if self.total_steps == 0:  # mapping stage, --max-steps 0: export the data-fitted mapping as it is
             self.checkpoint()
+        elif self.step == 0:  # a new run: resumable from its first second of training
+            self.checkpoint(initial=True)
+        self._last_checkpoint = time.monotonic()
+        self._timed_interval = cfg.first_checkpoint_s
         try:
             while self.step < self.total_steps:
                 epoch, offset = divmod(self.step, self.steps_per_epoch)
@@ -369,7 +378,7 @@ class Trainer:
                         )
                     if self.step % cfg.image_every == 0:
                         self.log_images()
-                    if self.step % cfg.checkpoint_every == 0 or self.step == self.total_steps:
+                    if self._checkpoint_due():
                         self.checkpoint()
                     elif interrupt.requested:
                         # Ctrl-C between two steps: keep the work done since the last checkpoint.
@@ -416,7 +425,26 @@ class Trainer:
             rows["random_style"] = G.generate(shape, random_styles(G, onehot, z.to(self.device))).image
         self.logger.images(self.step, rows)
 
-    def checkpoint(self) -> None:
+    def _checkpoint_due(self) -> bool:
+        """Every ``checkpoint_every`` steps, at the end, or when the time since the last one is up."""
+        cfg = self.cfg
+        due = self.step % cfg.checkpoint_every == 0 or self.step == self.total_steps
+        timed = time.monotonic() - self._last_checkpoint >= self._timed_interval
+        if self.info.enabled:  # clocks differ between ranks: rank 0's decides, or they would wait forever
+            timed = bool(broadcast_object(timed, self.info))
+        return due or timed
+
+    def checkpoint(self, initial: bool = False) -> None:
+        """Save ``last`` (and ``best``, and the generator export). ``initial``: the state before the
+        first step, saved without validation so that a new run is resumable at once."""
+        self._last_checkpoint = time.monotonic()
+        self._timed_interval = self.cfg.checkpoint_minutes * 60
+        if initial:
+            if self.info.is_main:
+                self.save(self.run_dir / "checkpoints" / LAST)
+                log.info("initial checkpoint (step 0): the run can be resumed from now on")
+            barrier(self.info)
+            return
         score = self.validate() if not self.mapping_stage else math.inf
         if self.info.is_main:
             self.logger.scalars(self.step, {"reconstruction_l1": score} if math.isfinite(score) else {}, "val/")

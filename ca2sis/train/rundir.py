@@ -38,19 +38,40 @@ def next_run_dir(root: Path, preset: str, data: str, stage: str) -> Path:
     return root / run_name(index, preset, data, stage)
 
 
+def describe_run(run: Path) -> str:
+    """What a run folder holds, in the words ``--resume`` uses when it cannot continue it."""
+    if not run.is_dir():
+        return f"{run} does not exist" if not run.exists() else f"{run} is not a folder"
+    if (run / "checkpoints" / LAST).is_file():
+        return f"{run.name} can be resumed (checkpoints/{LAST})"
+    if not (run / CONFIG_FILE).is_file():
+        return f"{run.name} is not a run folder (no {CONFIG_FILE})"
+    return (f"{run.name} has its {CONFIG_FILE} but no checkpoint: it stopped before its first one "
+            "(a new run saves one before its first step); start it again without --resume")
+
+
 def find_resumable(root: Path, explicit: str | None = None) -> Path:
-    """The run to resume: ``explicit`` (a run folder) or the newest run under ``root`` with a checkpoint."""
+    """The run to resume: ``explicit`` (a run folder) or the newest run under ``root`` with a checkpoint.
+
+    When there is none, the error says what was found instead, run by run.
+    """
     if explicit and explicit != "latest":
         path = Path(explicit)
         if not (path / "checkpoints" / LAST).is_file():
-            raise FileNotFoundError(f"--resume {path}: no checkpoints/{LAST} there")
+            raise FileNotFoundError(f"--resume {path}: {describe_run(path)}")
         return path
     if (root / "checkpoints" / LAST).is_file():  # --run-dir pointed at a run itself
         return root
-    for run in reversed(existing_runs(root)):
+    runs = existing_runs(root)
+    for run in reversed(runs):
         if (run / "checkpoints" / LAST).is_file():
             return run
-    raise FileNotFoundError(f"--resume: no run with checkpoints/{LAST} under {root}")
+    if not root.is_dir():
+        raise FileNotFoundError(f"--resume: no run to resume: {root} does not exist (give --run-dir or --resume RUN)")
+    if not runs:
+        raise FileNotFoundError(f"--resume: no runs under {root} (runs are numbered folders such as 00000-…)")
+    found = "; ".join(describe_run(r) for r in reversed(runs[-3:]))
+    raise FileNotFoundError(f"--resume: no run under {root} has checkpoints/{LAST}. Newest first: {found}")
 
 
 def write_json(path: Path, data: Any) -> None:
@@ -58,5 +79,12 @@ def write_json(path: Path, data: Any) -> None:
 
 
 def read_json(path: Path) -> Any:
-    with open(path) as f:
-        return json.load(f)
+    """A run's JSON file; a pipe, a folder or a damaged file is a ``ValueError`` naming it."""
+    from ca2sis.safe_files import read_bytes
+
+    if not Path(path).exists():
+        raise FileNotFoundError(f"{path}: no such file")
+    try:
+        return json.loads(read_bytes(path, "run file", 64 << 20))
+    except (UnicodeDecodeError, RecursionError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path} is damaged ({exc})") from None

@@ -106,6 +106,7 @@ def test_open_any_tells_masks_from_photos(window, tmp_path):
     _, mask = face_pair()
     Image.fromarray(mask).save(tmp_path / "m.png")
     window.files.open_any(tmp_path / "m.png")
+    window.worker.wait_until_idle(5)
     assert np.array_equal(window.doc.mask, mask) and window.doc.face is None
 
 

@@ -103,3 +103,79 @@ def test_the_alignment_survives_a_round_trip(tmp_path):
     t = back.context.transform
     assert isinstance(t, align.AlignTransform)
     assert np.array_equal(t.matrix, matrix) and t.size == 512 and tuple(t.photo_size) == (70, 90)
+
+
+def _edited(tmp_path, edit):
+    """A saved rich project whose project.json went through ``edit(text) -> text``."""
+    path = save_project(rich_doc(), tmp_path / "face.ca2sis")
+    with zipfile.ZipFile(path) as zf:
+        members = {name: zf.read(name) for name in zf.namelist()}
+    members["project.json"] = edit(members["project.json"].decode()).encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return path
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda t: t.replace('"styles": {', '"styles": [{').replace('}\n },\n "shapes"', '}\n }],\n "shapes"'),
+         "styles must be an object"),
+        (lambda t: t.replace('"seed": 0', '"seed": Infinity'), "Infinity, which is not a number"),
+        (lambda t: t.replace('"attention_class": null', '"attention_class": 999'), "attention class = 999"),
+        (lambda t: t.replace('"attention_class": null', '"attention_class": "hair"'), "'hair' is not a class"),
+        (lambda t: t.replace('"name": "portrait"', '"name": ' + "[" * 5000 + "]" * 5000), "nested 5001 levels"),
+    ],
+)
+def test_settings_of_the_wrong_type_or_range_are_refused_when_opening(tmp_path, edit, message):
+    with pytest.raises(ProjectError, match=message):
+        load_project(_edited(tmp_path, edit))
+
+
+def test_a_zip_bomb_is_refused_from_the_zip_directory(tmp_path):
+    path = _edited(tmp_path, lambda t: t + " " * (5 << 20))  # 5 MB of spaces: a few kB in the zip
+    with pytest.raises(ProjectError, match="unpacks to 5.0 MB; at most 4.0 MB"):
+        load_project(path)
+
+
+def test_a_reference_whose_mask_has_another_size_is_refused_when_opening(tmp_path):
+    doc = rich_doc()
+    ref = next(iter(doc.references.values()))
+    ref.mask = ref.mask[:, :40]
+    with pytest.raises(ProjectError, match="but its mask is 40×64"):
+        load_project(save_project(doc, tmp_path / "face.ca2sis"))
+
+
+def test_a_kill_during_a_save_always_leaves_a_loadable_project(tmp_path):
+    """SIGKILL at random moments of a process that saves over the same project again and again."""
+    import os
+    import random
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    path = save_project(rich_doc(), tmp_path / "face.ca2sis")
+    saver = (
+        "import sys; sys.path.insert(0, sys.argv[1])\n"
+        "from app.project_io import load_project, save_project\n"
+        "doc = load_project(sys.argv[2])\n"
+        "print('ready', flush=True)\n"
+        "while True:\n"
+        "    doc.mask[0, 0] = (int(doc.mask[0, 0]) + 1) % 19\n"
+        "    save_project(doc, sys.argv[2], mark_clean=False)\n"
+    )
+    rng = random.Random(5)
+    for _ in range(4):
+        proc = subprocess.Popen([sys.executable, "-c", saver, str(root), str(path)], stdout=subprocess.PIPE)
+        assert proc.stdout.readline().strip() == b"ready"
+        time.sleep(rng.uniform(0.05, 0.6))  # tens of saves in: the kill lands anywhere, mid-write included
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        assert load_project(path).mask.shape == (64, 64)
+        others = {p.name for p in tmp_path.iterdir()} - {"face.ca2sis"}
+        assert all(name.startswith(".face.ca2sis.") and name.endswith(".tmp") for name in others)  # an interrupted
+        # save's temporary file at most: the project itself is the old one or the new one, whole

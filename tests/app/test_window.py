@@ -125,6 +125,7 @@ def test_project_save_and_load_round_trip_is_identical(loaded, tmp_path):
     assert loaded.files.save(tmp_path / "p.ca2sis")
     doc.load_face(np.zeros((64, 64), np.uint8), None, "other")
     assert loaded.files.open_project(tmp_path / "p.ca2sis")
+    loaded.worker.wait_until_idle(5)  # files are read on the worker
     assert np.array_equal(doc.mask, saved["mask"]) and np.array_equal(doc.face, saved["face"])
     assert doc.styles == saved["styles"] and doc.shapes == saved["shapes"] and doc.locked == {12}
     assert not doc.dirty and doc.name == "p"
@@ -137,7 +138,8 @@ def test_a_corrupt_project_shows_an_error_and_changes_nothing(loaded, tmp_path, 
     before = (doc.mask.copy(), doc.name, dict(doc.styles), len(doc.history))
     bad = tmp_path / "bad.ca2sis"
     bad.write_bytes(b"PK\x03\x04 definitely not a project")
-    assert not loaded.files.open_project(bad)
+    loaded.files.open_project(bad)
+    loaded.worker.wait_until_idle(5)
     assert len(errors) == 1 and "bad.ca2sis" in errors[0][0] and "zip" in errors[0][1]
     assert np.array_equal(doc.mask, before[0]) and (doc.name, doc.styles, len(doc.history)) == before[1:]
 
@@ -191,8 +193,9 @@ def test_a_wrong_mask_file_is_refused_clearly(window, tmp_path, monkeypatch):
     monkeypatch.setattr(QMessageBox, "critical", lambda parent, title, text, *a: errors.append(text))
     photo = tmp_path / "photo.png"
     Image.fromarray(np.random.default_rng(0).integers(0, 256, (32, 32, 3), dtype=np.uint8)).save(photo)
-    assert not window.files.open_mask(photo)
-    assert "palette" in errors[0]
+    window.files.open_mask(photo)
+    window.worker.wait_until_idle(5)
+    assert "palette" in errors[0] and window.doc.face is None
 
 
 def test_recovery_after_a_crash(window, tmp_path, monkeypatch):
@@ -287,6 +290,7 @@ def test_a_mask_of_the_photo_size_can_replace_the_painted_mask(loaded, tmp_path,
     new = np.full((64, 64), 17, np.uint8)
     Image.fromarray(CELEBAMASK_HQ.colorize(new)).save(tmp_path / "colour.png")  # a colour mask
     assert loaded.files.open_mask(tmp_path / "colour.png")
+    loaded.worker.wait_until_idle(5)
     assert (doc.mask == 17).all() and doc.face is not None
     doc.undo()
     assert (doc.mask != 17).any()

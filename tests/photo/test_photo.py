@@ -88,8 +88,8 @@ def test_8000x6000_loads_at_full_size(tmp_path):
 @pytest.mark.parametrize(
     "content, words",
     [
-        (b"this is not an image", "not a readable image"),
-        (b"", "not a readable image"),
+        (b"this is not an image", "not a readable photo"),
+        (b"", "empty"),
     ],
 )
 def test_garbage_files_raise_a_clear_photo_error(tmp_path, content, words):

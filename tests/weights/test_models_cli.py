@@ -39,3 +39,34 @@ def test_add_registers_a_checkpoint_and_refuses_junk(bundled_dir: Path, tiny_wei
     junk.write_text("junk")
     assert main(["models", "add", str(junk)]) == 2
     assert "does not load" in capsys.readouterr().err
+
+
+def test_a_name_that_would_leave_the_models_folder_is_refused_and_nothing_is_written(
+        bundled_dir: Path, tiny_weights: Path, tmp_path: Path, capsys) -> None:
+    from ca2sis.paths import user_models_dir
+
+    models = user_models_dir(create=True)
+    nested = tmp_path / "a" / "b"
+    for name in ("../../../somewhere/x", "", "a/b", "..", "con"):
+        assert main(["models", "add", str(tiny_weights), "--name", name]) == 2
+        assert "cannot name a model" in capsys.readouterr().err
+    assert list(models.iterdir()) == [] and not nested.exists()
+    assert not (models.parent / "somewhere").exists() and not (models.parents[1] / "somewhere").exists()
+
+
+def test_a_bad_manifest_entry_is_named_and_the_rest_keeps_working(bundled_dir: Path, tiny_weights: Path,
+                                                                  capsys) -> None:
+    import json
+
+    from ca2sis.paths import user_models_dir
+
+    manifest = user_models_dir(create=True) / "manifest.json"
+    nameless = {"name": "", "file": ".safetensors", "kind": "synthesis", "source": "x", "license": "x"}
+    manifest.write_text(json.dumps({"models": [nameless]}))
+    assert main(["models"]) == 0
+    captured = capsys.readouterr()
+    assert "demo-128" in captured.out and "'' cannot name a model" in captured.err and "ignored" in captured.err
+    assert main(["models", "add", str(tiny_weights), "--name", "mine"]) == 0
+    names = [m.get("name") for m in json.loads(manifest.read_text())["models"]]
+    assert names == ["", "mine"]  # the user's bad entry is kept as it was, for them to fix
+    assert main(["models"]) == 0 and "mine" in capsys.readouterr().out
