@@ -82,6 +82,9 @@ def install_actions(win: MainWindow) -> Actions:
             (win.register_model if register else win.load_model)(Path(path))
 
     f = menu.addMenu("&File")
+    f.setToolTipsVisible(True)  # disabled exports say why
+    add(f, "&New From Template Face", "Ctrl+N", win.start_from_template,
+        "Start over on a mean face mask with random styles")
     add(f, "&Open Photo…", "Ctrl+O", lambda: files.open_photo(), "Open a portrait: detect, align and parse it",
         "open")
     add(f, "Open &Mask…", "Ctrl+M", lambda: files.open_mask(), "Open an index or colour mask PNG")

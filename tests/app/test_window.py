@@ -276,7 +276,8 @@ def test_registering_weights_loads_the_registered_copy(window, qtbot, tmp_path):
     window.register_model(tmp_path / "latest_net_G.pth")
     window.worker.wait_until_idle(5)
     qtbot.waitUntil(lambda: window.bridge is not None, timeout=3000)
-    assert registered == [tmp_path / "latest_net_G.pth"] and window.right.currentWidget() is window.result
+    # the model is loaded; nothing is open yet, so the result pane offers ways to start
+    assert registered == [tmp_path / "latest_net_G.pth"] and window.right.currentWidget() is window.welcome
 
 
 def test_a_mask_of_the_photo_size_can_replace_the_painted_mask(loaded, tmp_path, monkeypatch):
