@@ -207,8 +207,9 @@ class FileOps:
                 self.win.report_error(f"Could not use {path.name} as a reference", result.error or "")
                 return
             opened: OpenedFace = result.value
-            self.win.statusBar().showMessage(f"Reference {opened.name} added", 5000)
-            ref = self.doc.add_reference(ReferenceFace.make(opened.name, opened.aligned, opened.mask))
+            self.win.statusBar().showMessage(f"Reference {path.name} added", 5000)
+            # Listed by its file name: a person knows the file they picked (data sets name theirs by hash).
+            ref = self.doc.add_reference(ReferenceFace.make(path.name, opened.aligned, opened.mask))
             if then:
                 self.assign_reference(then, ("reference", ref.key))
 
@@ -272,12 +273,11 @@ class FileOps:
                 f.unlink(missing_ok=True)
             return False
         try:
-            loaded = load_project(latest, self.doc.classes)
+            loaded = self.autosaver.recover(latest, self.doc.classes)
         except ProjectError as exc:
             self.win.report_error("The autosave could not be read", str(exc))
             return False
         self.doc.replace_with(loaded)
-        self.doc.path = None
         self.doc.dirty = True
         self.win._update_title()
         latest.unlink(missing_ok=True)

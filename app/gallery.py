@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QHBoxLayout, QListWidget, QListWidgetItem, QMenu, 
 
 from app.canvas import REFERENCE_MIME
 from app.document import Document
-from app.qt_util import thumbnail
+from app.qt_util import short_name, thumbnail
 
 KEY_ROLE = Qt.ItemDataRole.UserRole
 
@@ -66,7 +66,7 @@ class Gallery(QWidget):
     def rebuild(self) -> None:
         self.list.clear()
         for ref in self.doc.references.values():
-            item = QListWidgetItem(QIcon(thumbnail(ref.image, 88)), ref.name)
+            item = QListWidgetItem(QIcon(thumbnail(ref.image, 88)), short_name(ref.name, 14))
             item.setData(KEY_ROLE, ref.key)
             item.setToolTip(f"{ref.name}: drag onto a class, or right-click for presets")
             self.list.addItem(item)

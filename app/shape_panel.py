@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBox
 
 from app.class_rows import AlphaSlider, ClassRow
 from app.document import Document
-from app.qt_util import scrolling_rows, signals_blocked
+from app.qt_util import add_reference_items, scrolling_rows, signals_blocked
 from app.shape_morph import morph_all, morph_class
 from ca2sis.requests import ShapeSource
 
@@ -22,8 +22,7 @@ from ca2sis.requests import ShapeSource
 def _fill_reference_combo(combo: QComboBox, doc: Document) -> None:
     combo.clear()
     combo.addItem("Own shape", None)
-    for ref in doc.references.values():
-        combo.addItem(ref.name, ref.key)
+    add_reference_items(combo, doc)
 
 
 class ShapeRow(ClassRow):
