@@ -43,9 +43,9 @@ def test_dropping_a_reference_file_on_a_class_row_sets_that_class_style(loaded, 
     drop(loaded.style_panel.rows[13], file_mime(reference_file))
     qtbot.waitUntil(lambda: doc.style_of(13).kind == "reference", timeout=5000)
     ref = doc.references[doc.style_of(13).reference]
-    assert ref.name == "ref" and ref.image.shape == (64, 64, 3)
+    assert ref.name == "ref.png" and ref.image.shape == (64, 64, 3)
     assert all(doc.style_of(c).kind == "own" for c in range(19) if c != 13)
-    assert loaded.style_panel.rows[13].source.currentText() == "ref"  # the row shows it
+    assert loaded.style_panel.rows[13].source.currentText() == "ref.png"  # the row shows it
     qtbot.waitUntil(lambda: any(s for s in loaded.editor.requests[-1].styles), timeout=3000)
     doc.undo()
     assert doc.style_of(13).kind == "own"
