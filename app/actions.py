@@ -78,6 +78,7 @@ def install_actions(win: MainWindow) -> Actions:
     def choose_weights(register: bool = False) -> None:
         title = "Register model weights (copied to your models folder)" if register else "Load model weights"
         path, _ = QFileDialog.getOpenFileName(win, title, "", weights_filter())
+        win.return_focus()
         if path:
             (win.register_model if register else win.load_model)(Path(path))
 
@@ -177,9 +178,10 @@ def install_actions(win: MainWindow) -> Actions:
         "Render variants of the current class side by side")
 
     h = menu.addMenu("&Help")
-    add(h, "&Keyboard Shortcuts", "F1", lambda: ShortcutSheet(acts.all, win).exec())
-    add(h, "&About", "", lambda: QMessageBox.about(
-        win, "CA2SIS Studio", "Face editing with (CA)²-SIS class-adaptive cross-attention semantic image synthesis."))
+    add(h, "&Keyboard Shortcuts", "F1", lambda: (ShortcutSheet(acts.all, win).exec(), win.return_focus()))
+    add(h, "&About", "", lambda: (QMessageBox.about(
+        win, "CA2SIS Studio", "Face editing with (CA)²-SIS class-adaptive cross-attention semantic image synthesis."),
+        win.return_focus()))
 
     bar = QToolBar("Tools", win)
     bar.setObjectName("tools")

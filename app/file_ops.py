@@ -63,6 +63,7 @@ class FileOps:
     def _ask_open(self, title: str, filters: str) -> Path | None:
         start = self.settings.value("last_dir", str(Path.home()))
         path, _ = QFileDialog.getOpenFileName(self.win, title, start, filters)
+        self.win.return_focus()
         if path:
             self.settings.setValue("last_dir", str(Path(path).parent))
         return Path(path) if path else None
@@ -70,6 +71,7 @@ class FileOps:
     def _ask_save(self, title: str, name: str, filters: str) -> Path | None:
         start = Path(self.settings.value("last_dir", str(Path.home()))) / name
         path, _ = QFileDialog.getSaveFileName(self.win, title, str(start), filters)
+        self.win.return_focus()
         if path:
             self.settings.setValue("last_dir", str(Path(path).parent))
         return Path(path) if path else None
@@ -151,7 +153,9 @@ class FileOps:
         if not self.win.interactive:
             return opened.face_index or 0
         picker = FacePicker(opened.context.photo, opened.faces, opened.face_index or 0, self.win)
-        return picker.choice if picker.exec() else None
+        chosen = picker.exec()
+        self.win.return_focus()
+        return picker.choice if chosen else None
 
     def open_mask(self, path: Path | None = None) -> bool:
         path = path or self._ask_open("Open a mask (index or colour PNG)", "Masks (*.png *.bmp *.tif);;All files (*)")
@@ -251,6 +255,7 @@ class FileOps:
         button = QMessageBox.StandardButton
         buttons = button.Save | button.Discard | button.Cancel
         answer = QMessageBox.question(self.win, "Unsaved changes", f"Save the changes to {self.doc.name}?", buttons)
+        self.win.return_focus()
         if answer == QMessageBox.StandardButton.Save:
             return self.save()
         return answer == QMessageBox.StandardButton.Discard

@@ -341,6 +341,7 @@ class MainWindow(QMainWindow):
         log.error("%s: %s", title, text)
         if self.interactive:
             QMessageBox.critical(self, title, text)
+            self.return_focus()
         else:
             self.statusBar().showMessage(f"⚠ {title}: {text}", 15000)
 
@@ -348,7 +349,17 @@ class MainWindow(QMainWindow):
         if not self.interactive:
             return default
         buttons = QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No
-        return QMessageBox.question(self, title, text, buttons) == QMessageBox.StandardButton.Yes
+        answer = QMessageBox.question(self, title, text, buttons)
+        self.return_focus()
+        return answer == QMessageBox.StandardButton.Yes
+
+    def return_focus(self) -> None:
+        """After a dialog: this window active again, the canvas focused, so shortcuts work at once.
+        Without a window manager that restores it (and with Qt's own file dialogs) no window is
+        active once a dialog closes, and every shortcut is dead until the canvas is clicked."""
+        self.activateWindow()
+        self.raise_()
+        self.canvas.setFocus(Qt.FocusReason.ActiveWindowFocusReason)
 
     # ---- window events ---------------------------------------------------------------------------------------
     def showEvent(self, event) -> None:  # noqa: N802
