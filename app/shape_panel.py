@@ -39,6 +39,7 @@ class ShapeRow(ClassRow):
         self.alpha = AlphaSlider()
         self.layout_.addWidget(self.source)
         self.layout_.addWidget(self.alpha)
+        self.layout_.addWidget(self.alpha.value_label)
         self.source.activated.connect(self._on_source)
         self.alpha.alpha_changed.connect(self._on_alpha)
         self.alpha.released.connect(doc.history.seal)

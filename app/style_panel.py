@@ -37,7 +37,7 @@ class StyleRow(ClassRow):
         self.dice.setIcon(icon("dice"))
         self.dice.setToolTip("A new random style for this class (D for the current class)")
         self.alpha = AlphaSlider()
-        for w in (self.source, self.dice, self.alpha):
+        for w in (self.source, self.dice, self.alpha, self.alpha.value_label):
             self.layout_.addWidget(w)
         self.source.activated.connect(self._on_source)
         self.dice.clicked.connect(self.roll)
