@@ -57,6 +57,7 @@ class MaskCanvas(QWidget):
         self._panning: QPointF | None = None
         self._space = False
         self._pending_box: mask_ops.Box | None = None
+        self._outline = QImage()  # where the shape morphs lead (app.shape_preview), drawn over the mask
         self._refresh_timer = QTimer(self, singleShot=True, interval=0)
         self._refresh_timer.timeout.connect(self._flush)
         doc.subscribe(self._on_doc)
@@ -108,6 +109,20 @@ class MaskCanvas(QWidget):
         self._image = to_qimage(self._rgb)
         self.update()
 
+    def set_outline(self, rgba: np.ndarray | None) -> None:
+        """An RGBA picture drawn over the whole mask (any size: it is stretched to the mask's)."""
+        if rgba is None:
+            self._outline = QImage()
+        else:
+            rgba = np.ascontiguousarray(rgba, dtype=np.uint8)
+            h, w = rgba.shape[:2]
+            self._outline = QImage(rgba.data, w, h, 4 * w, QImage.Format.Format_RGBA8888).copy()
+        self.update()
+
+    @property
+    def outline(self) -> QImage:
+        return self._outline
+
     def _on_tools(self, name: str) -> None:
         if name == "opacity":
             self.rebuild()
@@ -157,6 +172,9 @@ class MaskCanvas(QWidget):
         target = QRectF(self._offset.x(), self._offset.y(), w * self._scale, h * self._scale)
         p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self._scale < 1.0)
         p.drawImage(target, self._image)
+        if not self._outline.isNull():
+            p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
+            p.drawImage(target, self._outline)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         pen = QPen(QColor(255, 255, 255, 220), 1.0)
         pen.setCosmetic(True)

@@ -30,6 +30,7 @@ from app.render_bridge import RenderBridge, RenderPlan, plan_for
 from app.result_view import ResultView
 from app.services import Services
 from app.shape_panel import ShapePanel
+from app.shape_preview import OutlinePreview
 from app.style_panel import StylePanel
 from app.tools import ToolState
 from app.welcome import TEMPLATE_NAME, WelcomePanel, is_blank, template_mask
@@ -68,6 +69,7 @@ class MainWindow(QMainWindow):
         self.setDockNestingEnabled(True)
 
         self.canvas = MaskCanvas(self.doc, self.tools)
+        self.outline = OutlinePreview(self.doc, self.canvas, self)
         self.result = ResultView()
         self.first_run = FirstRunPanel()
         self.first_run.set_hints(services.model_hints())
@@ -391,4 +393,5 @@ class MainWindow(QMainWindow):
             return
         self.files.autosaver.discard_own()
         self.worker.shutdown()
+        self.outline.shutdown()
         super().closeEvent(event)
