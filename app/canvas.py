@@ -8,13 +8,13 @@ colours) is updated only inside the box each change touched, so painting stays s
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QCursor, QImage, QMouseEvent, QPainter, QPainterPath, QPen, QWheelEvent
 from PySide6.QtWidgets import QWidget
 
 from app import mask_ops
 from app.document import Document
-from app.qt_util import to_qimage
+from app.qt_util import rgb32_words
 from app.tools import ToolState
 
 REFERENCE_MIME = "application/x-ca2sis-reference"
@@ -45,7 +45,7 @@ class MaskCanvas(QWidget):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setMinimumSize(320, 320)
         self.setCursor(Qt.CursorShape.CrossCursor)
-        self._rgb = np.zeros((1, 1, 3), np.uint8)
+        self._words = np.zeros((1, 1), np.uint32)  # the composite as RGB32 pixels; _image draws from it
         self._image = QImage()
         self._scale = 1.0
         self._offset = QPointF(0, 0)
@@ -73,8 +73,12 @@ class MaskCanvas(QWidget):
 
     def rebuild(self) -> None:
         pal = self.doc.classes.palette()
-        self._rgb = compose(self.doc.face, self.doc.mask, pal, self._alpha())
-        self._image = to_qimage(self._rgb)
+        words = rgb32_words(compose(self.doc.face, self.doc.mask, pal, self._alpha()))
+        h, w = words.shape
+        # The image shares the array's memory: a stroke rewrites a few pixels in place, with no copy.
+        # (The old image goes before the memory it shows.)
+        self._image = QImage(words.data, w, h, 4 * w, QImage.Format.Format_RGB32)
+        self._words = words
         if self._fit:
             self.fit()
         self.update()
@@ -101,13 +105,12 @@ class MaskCanvas(QWidget):
         box, self._pending_box = self._pending_box, None
         if box is None:
             return
-        if self._rgb.shape[:2] != self.doc.mask.shape:
+        if self._words.shape != self.doc.mask.shape:
             self.rebuild()
             return
         face = None if self.doc.face is None else self.doc.face[box]
-        self._rgb[box] = compose(face, self.doc.mask[box], self.doc.classes.palette(), self._alpha())
-        self._image = to_qimage(self._rgb)
-        self.update()
+        self._words[box] = rgb32_words(compose(face, self.doc.mask[box], self.doc.classes.palette(), self._alpha()))
+        self.update(self._widget_rect(box[1].start, box[0].start, box[1].stop, box[0].stop))
 
     def set_outline(self, rgba: np.ndarray | None) -> None:
         """An RGBA picture drawn over the whole mask (any size: it is stretched to the mask's)."""
@@ -158,6 +161,17 @@ class MaskCanvas(QWidget):
 
     def to_widget(self, x: float, y: float) -> QPointF:
         return QPointF(self._offset.x() + x * self._scale, self._offset.y() + y * self._scale)
+
+    def _widget_rect(self, x0: float, y0: float, x1: float, y1: float, margin: int = 2) -> QRect:
+        """The widget pixels showing image pixels x0..x1, y0..y1: what a change there needs repainted."""
+        rect = QRectF(self.to_widget(x0, y0), self.to_widget(x1, y1)).toAlignedRect()
+        return rect.adjusted(-margin, -margin, margin, margin)
+
+    def _cursor_rect(self) -> QRect:
+        if self._mouse is None:
+            return QRect()
+        r = self.tools.brush_size / 2 * self._scale + 3  # the circle and its 3 px dark rim
+        return QRectF(self._mouse.x() - r, self._mouse.y() - r, 2 * r, 2 * r).toAlignedRect().adjusted(-1, -1, 1, 1)
 
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt naming)
         if self._fit:
@@ -236,6 +250,7 @@ class MaskCanvas(QWidget):
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         pos = event.position()
+        before = self._cursor_rect()
         if self._panning is not None:
             self._offset += pos - self._panning
             self._panning = pos
@@ -252,7 +267,10 @@ class MaskCanvas(QWidget):
         cls = mask_ops.pick_label(self.doc.mask, int(x), int(y))
         self.hovered.emit("" if cls is None else f"{int(x)}, {int(y)} · {self.doc.classes[cls].label}  "
                           f"· zoom {self._scale * 100:.0f} %")
-        self.update()
+        if self._panning is None and self._drag_start is None and not self._lasso:
+            self.update(before.united(self._cursor_rect()))  # only the brush circle moved
+        else:
+            self.update()
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         if self._panning is not None:
