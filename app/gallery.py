@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QHBoxLayout, QListWidget, QListWidgetItem, QMenu, 
 
 from app.canvas import REFERENCE_MIME
 from app.document import Document
-from app.qt_util import short_name, thumbnail
+from app.qt_util import thumbnail
 
 KEY_ROLE = Qt.ItemDataRole.UserRole
 
@@ -24,6 +24,7 @@ class _ReferenceList(QListWidget):
         self.setDragEnabled(True)
         self.setDragDropMode(QListWidget.DragDropMode.DragOnly)  # photo drops go to the gallery itself
         self.setWordWrap(True)
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # a long file name keeps its start and suffix
 
     def startDrag(self, actions) -> None:  # noqa: N802 (a custom MIME type carries the reference key)
         item = self.currentItem()
@@ -66,7 +67,7 @@ class Gallery(QWidget):
     def rebuild(self) -> None:
         self.list.clear()
         for ref in self.doc.references.values():
-            item = QListWidgetItem(QIcon(thumbnail(ref.image, 88)), short_name(ref.name, 14))
+            item = QListWidgetItem(QIcon(thumbnail(ref.image, 88)), ref.name)
             item.setData(KEY_ROLE, ref.key)
             item.setToolTip(f"{ref.name}: drag onto a class, or right-click for presets")
             self.list.addItem(item)

@@ -4,8 +4,8 @@ The shape sliders morph the model's shape codes, so only the rendered face chang
 stays as it is until "Apply to mask". To show in the mask view where each part's outline is heading,
 the same signed-distance morph that "Apply to mask" bakes (:func:`app.shape_morph.morph_layout`) is
 computed at :data:`PREVIEW_SIZE` on a thread of its own (newest settings win; it never waits for the
-model) and drawn over the canvas: each morphed class's target outline in its colour, or every
-border of the morphed layout for the whole face.
+model) and drawn over the canvas: each morphed class's target outline (every border of the morphed
+layout for the whole face), white on a dark rim so that it reads on any class colour.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QObject, QTimer
+from scipy import ndimage
 
 from app.document import Document
 from app.shape_morph import morph_layout, outlines, resize_nearest
@@ -27,22 +28,19 @@ PREVIEW_SIZE = 256  # the morph costs two distance transforms per class: 4× che
 
 
 def outline_overlay(doc_mask: np.ndarray, references: dict[str, np.ndarray], shapes: dict[int, ShapeSource],
-                    shape_all: ShapeSource | None, palette: np.ndarray, locked: set[int],
+                    shape_all: ShapeSource | None, num_classes: int, locked: set[int],
                     size: int = PREVIEW_SIZE) -> np.ndarray | None:
     """RGBA picture (``size``²) of the outlines the shape morphs lead to; None when nothing morphs."""
     if not shapes and shape_all is None:
         return None
     shape = (size, size)
     small = {key: resize_nearest(mask, shape) for key, mask in references.items()}
-    target = morph_layout(resize_nearest(doc_mask, shape), small, shapes, shape_all, len(palette), locked)
+    target = morph_layout(resize_nearest(doc_mask, shape), small, shapes, shape_all, num_classes, locked)
+    edge = outlines(target, sorted(shapes)) if shape_all is None else outlines(target)
+    rim = ndimage.binary_dilation(edge) & ~edge
     rgba = np.zeros((size, size, 4), np.uint8)
-    if shape_all is not None:  # the whole layout moves: every border of where it goes, in white
-        edge = outlines(target)
-        rgba[edge] = (255, 255, 255, 230)
-    for cls in sorted(shapes):  # a part: its target outline in its own colour, brightened to stand out
-        edge = outlines(target, [cls])
-        rgba[edge, :3] = np.minimum(255, palette[cls].astype(np.int32) + 90)
-        rgba[edge, 3] = 255
+    rgba[rim] = (0, 0, 0, 170)
+    rgba[edge] = (255, 255, 255, 255)
     return rgba
 
 
@@ -67,11 +65,12 @@ class OutlinePreview(QObject):
         doc = self.doc
         if not doc.shapes and doc.shape_all is None:
             self.worker.cancel("outline")
-            self.canvas.set_outline(None)
+            if not self.canvas.outline.isNull():  # (a repaint of the whole canvas otherwise, after every stroke)
+                self.canvas.set_outline(None)
             return
         # Copies: the thread must not see later edits (the reference masks are never edited in place).
         args = (doc.mask.copy(), {k: r.mask for k, r in doc.references.items()}, dict(doc.shapes), doc.shape_all,
-                doc.classes.palette(), set(doc.locked))
+                len(doc.classes), set(doc.locked))
         self.worker.submit(None, lambda: outline_overlay(*args), channel="outline", force=True)
 
     def _on_result(self, result: JobResult) -> None:

@@ -87,7 +87,7 @@ class Editor:
         # A render whose result would be stale stops between the generator's layers (see render()).
         self._cancelled: Callable[[], bool] | None = None
         for name, module in self.model.generator.stages.named_modules():
-            if name and name.count(".") <= 2:
+            if name and name.count(".") <= 3:  # down to attention and feed-forward: a few ms apart
                 module.register_forward_pre_hook(self._stop_if_cancelled)
 
     @classmethod

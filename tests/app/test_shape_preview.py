@@ -15,7 +15,7 @@ def outline_pixels(canvas) -> np.ndarray:
     image = canvas.outline
     buf = np.frombuffer(image.constBits(), np.uint8, count=image.bytesPerLine() * image.height())
     return buf.reshape(image.height(), image.bytesPerLine())[:, : 4 * image.width()].reshape(
-        image.height(), image.width(), 4)[..., 3] > 0
+        image.height(), image.width(), 4)[..., 3] == 255  # the white line (its dark rim is translucent)
 
 
 @pytest.fixture
