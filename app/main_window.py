@@ -246,6 +246,7 @@ class MainWindow(QMainWindow):
             if not self._live_timer.isActive():
                 self._live_timer.start()
         else:
+            self._live_timer.stop()  # the stroke is over: its final render replaces any live one
             self._render_timer.start()
 
     def submit_render(self, force: bool = False, live: bool = False) -> None:
