@@ -1,8 +1,11 @@
 """The mask canvas: the class map over the photo, painted with the mouse.
 
 Mouse gestures follow a stroke lifecycle: press begins a stroke in the document, moves extend it,
-release commits it (one undo step), Esc aborts it. The composite image (photo blended with class
-colours) is updated only inside the box each change touched, so painting stays smooth on large masks.
+release commits it (one undo step), Esc aborts it. What is shown is the photo with the class colours
+over it: the colours are an image of their own, one lookup per pixel in a table of per-class
+premultiplied colours (a hidden class's entry is transparent), and Qt blends the two when it paints.
+A stroke rewrites only the colours inside the box it touched and repaints only those widget pixels,
+so painting stays smooth on large masks.
 """
 
 from __future__ import annotations
@@ -14,18 +17,17 @@ from PySide6.QtWidgets import QWidget
 
 from app import mask_ops
 from app.document import Document
-from app.qt_util import rgb32_words
+from app.qt_util import to_qimage
 from app.tools import ToolState
 
 REFERENCE_MIME = "application/x-ca2sis-reference"
 
 
-def compose(face: np.ndarray | None, mask: np.ndarray, palette: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-    """Class colours over the face: ``alpha`` is the per-class opacity (0 for hidden classes)."""
-    colours = palette[mask].astype(np.float32)
-    a = alpha[mask][..., None]
-    base = np.full(colours.shape, 96, np.float32) if face is None else face.astype(np.float32)
-    return (base * (1.0 - a) + colours * a + 0.5).astype(np.uint8)
+def overlay_lut(palette: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """Per class, its colour at its opacity as one premultiplied ARGB32 word (``alpha`` 0: transparent)."""
+    a = np.round(np.clip(alpha, 0.0, 1.0) * 255).astype(np.uint32)
+    rgb = (palette.astype(np.uint32) * a[:, None] + 127) // 255
+    return (a << 24) | (rgb[:, 0] << 16) | (rgb[:, 1] << 8) | rgb[:, 2]
 
 
 class MaskCanvas(QWidget):
@@ -45,8 +47,10 @@ class MaskCanvas(QWidget):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setMinimumSize(320, 320)
         self.setCursor(Qt.CursorShape.CrossCursor)
-        self._words = np.zeros((1, 1), np.uint32)  # the composite as RGB32 pixels; _image draws from it
-        self._image = QImage()
+        self._face = QImage()  # the photo (none: a flat grey)
+        self._words = np.zeros((1, 1), np.uint32)  # the class colours, premultiplied ARGB32 per pixel…
+        self._image = QImage()  # …shown by this image, which shares their memory
+        self._lut = np.zeros(1, np.uint32)
         self._scale = 1.0
         self._offset = QPointF(0, 0)
         self._fit = True  # refit on resize until the user zooms or pans
@@ -72,15 +76,18 @@ class MaskCanvas(QWidget):
         return alpha
 
     def rebuild(self) -> None:
-        pal = self.doc.classes.palette()
-        words = rgb32_words(compose(self.doc.face, self.doc.mask, pal, self._alpha()))
-        h, w = words.shape
-        # The image shares the array's memory: a stroke rewrites a few pixels in place, with no copy.
-        # (The old image goes before the memory it shows.)
-        self._image = QImage(words.data, w, h, 4 * w, QImage.Format.Format_RGB32)
-        self._words = words
+        self._face = QImage() if self.doc.face is None else to_qimage(self.doc.face)
+        self._rebuild_colours()
         if self._fit:
             self.fit()
+
+    def _rebuild_colours(self) -> None:
+        self._lut = overlay_lut(self.doc.classes.palette(), self._alpha())
+        words = self._lut[self.doc.mask]
+        h, w = words.shape
+        # A stroke rewrites a few words in place, with no copy. (The old image goes before its memory.)
+        self._image = QImage(words.data, w, h, 4 * w, QImage.Format.Format_ARGB32_Premultiplied)
+        self._words = words
         self.update()
 
     def _on_doc(self, event: str, payload: object) -> None:
@@ -95,11 +102,13 @@ class MaskCanvas(QWidget):
                     slice(min(b[1].start, box[1].start), max(b[1].stop, box[1].stop)),
                 )
             self._refresh_timer.start()
-        elif event in ("mask", "replaced") or event == "view" and payload and payload[0] == "hidden":
+        elif event in ("mask", "replaced"):
             self._pending_box = None
             if event == "replaced":
                 self._fit = True
             self.rebuild()
+        elif event == "view" and payload and payload[0] == "hidden":
+            self._rebuild_colours()
 
     def _flush(self) -> None:
         box, self._pending_box = self._pending_box, None
@@ -108,8 +117,7 @@ class MaskCanvas(QWidget):
         if self._words.shape != self.doc.mask.shape:
             self.rebuild()
             return
-        face = None if self.doc.face is None else self.doc.face[box]
-        self._words[box] = rgb32_words(compose(face, self.doc.mask[box], self.doc.classes.palette(), self._alpha()))
+        self._words[box] = self._lut[self.doc.mask[box]]
         self.update(self._widget_rect(box[1].start, box[0].start, box[1].stop, box[0].stop))
 
     def set_outline(self, rgba: np.ndarray | None) -> None:
@@ -128,7 +136,7 @@ class MaskCanvas(QWidget):
 
     def _on_tools(self, name: str) -> None:
         if name == "opacity":
-            self.rebuild()
+            self._rebuild_colours()
         self.update()
 
     # ---- geometry ----------------------------------------------------------------------------------
@@ -185,6 +193,10 @@ class MaskCanvas(QWidget):
         h, w = self.doc.mask.shape
         target = QRectF(self._offset.x(), self._offset.y(), w * self._scale, h * self._scale)
         p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self._scale < 1.0)
+        if self._face.isNull():
+            p.fillRect(target, QColor(96, 96, 96))
+        else:
+            p.drawImage(target, self._face)
         p.drawImage(target, self._image)
         if not self._outline.isNull():
             p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)

@@ -31,12 +31,6 @@ def to_qimage(rgb: np.ndarray) -> QImage:
     return QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).convertToFormat(QImage.Format.Format_RGB32)
 
 
-def rgb32_words(rgb: np.ndarray) -> np.ndarray:
-    """H×W×3 uint8 → H×W uint32 ``0xffRRGGBB``: the pixels of a QImage in RGB32, in native byte order."""
-    rgb = rgb.astype(np.uint32)
-    return np.uint32(0xFF000000) | (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]
-
-
 def short_name(name: str, width: int = 20) -> str:
     """A file name that fits a narrow list: long stems lose their middle, the start and suffix stay
     (``25b04011e2…1b9d.jpg``), so a hash-like name still reads as the file it is."""
