@@ -83,6 +83,7 @@ class Editor:
         self._masks = _LRU(64)  # key → mask at model resolution
         self._styles = _LRU(64)  # face key → C×D styles (device)
         self._shapes = _LRU(64)  # mask key → K×T shape codes (device)
+        self._random = _LRU(64)  # seed → C×D styles from the mapping network (device)
         self.calls = {"style_encoder": 0, "mask_embedder": 0, "generator": 0, "mapping": 0}
         # A render whose result would be stale stops before the generator's next layer (see render()):
         # on a 2-core CPU the demo model stops within about a millisecond.
@@ -180,12 +181,19 @@ class Editor:
         return self._shapes_of(self.add_mask(mask)).float().cpu()
 
     @torch.no_grad()
+    def _mapped(self, seed: int) -> torch.Tensor:
+        styles = self._random.find(seed)
+        if styles is None:  # cached: an α slider on a random style re-runs the generator alone
+            z = editing.noise(seed, self.config.mapping_dim).to(self.device, self.dtype)
+            with self._precision():
+                styles = self.model.sample_styles(z)[0].to(self.dtype)
+            self.calls["mapping"] += 1
+            self._random.put(seed, styles)
+        return styles
+
     def random_styles(self, seed: int, mask: np.ndarray | None = None) -> torch.Tensor:
         """Styles from the mapping network for ``seed`` (C×D); rows of classes absent from ``mask`` are 0."""
-        z = editing.noise(seed, self.config.mapping_dim).to(self.device, self.dtype)
-        with self._precision():
-            styles = self.model.sample_styles(z)[0].to(self.dtype)
-        self.calls["mapping"] += 1
+        styles = self._mapped(seed)
         if mask is not None:
             styles = editing.zero_absent(styles, self._onehot(self._prepare_mask(mask))[0])
         return styles.float().cpu()
@@ -280,14 +288,11 @@ class Editor:
         if request.own_key is not None:
             styles = self._styles_of(request.own_key)
         else:
-            styles = self.random_styles(request.seed, self._mask(request.mask_key)).to(self.device, self.dtype)
+            styles = editing.zero_absent(self._mapped(request.seed), self._onehot(self._mask(request.mask_key))[0])
         for cls, src in request.styles:
             if src.kind == "own":
                 continue
-            if src.kind == "reference":
-                other = self._styles_of(src.reference)
-            else:
-                other = self.random_styles(src.seed).to(self.device, self.dtype)
+            other = self._styles_of(src.reference) if src.kind == "reference" else self._mapped(src.seed)
             styles = editing.blend_style(styles, other, cls, src.alpha)
         timings["encode"] = time.perf_counter() - t
         image, attention = self._generate(shapes, styles, request.attention_class, timings)

@@ -212,3 +212,14 @@ def test_interactive_use_leaves_one_core_to_the_gui_thread() -> None:
         assert use_interactive_threads(cores=1) == 1
     finally:
         torch.set_num_threads(before)
+
+
+def test_an_alpha_slider_on_a_random_style_does_not_rerun_the_mapping_network(editor: Editor, face) -> None:
+    key, mask_key = editor.add_face(*face), editor.add_mask(face[1])
+    renders = [editor.render(RenderRequest.build(mask_key, key, {13: StyleSource("random", seed=5, alpha=a)}))
+               for a in (0.3, 0.6, 0.9)]
+    assert editor.calls["mapping"] == 1 and editor.calls["generator"] == 3
+    assert not np.array_equal(renders[0].image, renders[2].image)  # the slider still moves the style
+    editor.render(RenderRequest.build(mask_key, None, seed=2))  # random styles for every class: one more draw
+    editor.render(RenderRequest.build(mask_key, None, seed=2))
+    assert editor.calls["mapping"] == 2
