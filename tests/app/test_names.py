@@ -1,14 +1,11 @@
-"""What the editor calls things: reference faces by their file names, recovered work by its own name."""
+"""What the editor calls reference faces: their file names (recovered work: test_window.py)."""
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 from PIL import Image
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from app.project_io import save_project
 from tests.app.fakes import face_pair
 
 pytestmark = pytest.mark.gui
@@ -38,28 +35,3 @@ def test_a_reference_face_is_listed_by_its_file_name(loaded, tmp_path, qtbot, na
     for text in (shown[-1], gallery, shape):
         assert text.endswith(Path(name).suffix) and text.startswith(name[:5]) and ref.key[:8] not in text
     assert combo.itemData(combo.count() - 1, Qt.ItemDataRole.ToolTipRole) == name  # the whole name
-
-
-def test_recovered_work_keeps_its_name_without_the_crashed_process_id(window, tmp_path, monkeypatch):
-    image, mask = face_pair()
-    window.doc.load_face(mask, image, "astronaut")
-    orphan = window.files.autosaver.folder / "17207-astronaut.ca2sis"
-    save_project(window.doc, orphan, mark_clean=False)
-    window.doc.load_face(np.zeros((64, 64), np.uint8), None, "blank")
-    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
-    assert window.files.offer_recovery()
-    assert window.doc.name == "astronaut" and "17207" not in window.windowTitle()
-    asked = {}
-
-    def save_dialog(parent, title, start, filters):
-        asked["start"] = start
-        return "", ""
-
-    monkeypatch.setattr(QFileDialog, "getSaveFileName", save_dialog)
-    prompts = []
-    monkeypatch.setattr(QMessageBox, "question", lambda parent, title, text, *a: prompts.append(text)
-                        or QMessageBox.StandardButton.Cancel)
-    window.files.save()
-    assert Path(asked["start"]).name == "astronaut.ca2sis"  # the default file name
-    assert not window.files.maybe_keep_changes()
-    assert prompts == ["Save the changes to astronaut?"]

@@ -1,5 +1,7 @@
 """The main window with a fake model: references, styles, shapes, projects, exports."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
@@ -195,17 +197,31 @@ def test_a_wrong_mask_file_is_refused_clearly(window, tmp_path, monkeypatch):
     assert "palette" in errors[0]
 
 
-def test_recovery_after_a_crash(window, tmp_path, monkeypatch):
+def test_recovery_after_a_crash_keeps_the_work_and_its_name_without_the_process_id(window, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
     from app.project_io import save_project
 
     image, mask = face_pair()
     window.doc.load_face(mask, image, "lost work")
-    orphan = window.files.autosaver.folder / "999999999-lost_work.ca2sis"
+    orphan = window.files.autosaver.folder / "999999999-lost_work.ca2sis"  # the crashed editor's process id
     save_project(window.doc, orphan, mark_clean=False)
     window.doc.load_face(np.zeros((64, 64), np.uint8), None, "blank")
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
     assert window.files.offer_recovery()
     assert np.array_equal(window.doc.mask, mask) and window.doc.dirty and not orphan.exists()
+    assert window.doc.name == "lost work" and "999999999" not in window.windowTitle()
+    asked, prompts = {}, []
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda parent, title, start, filters: asked.update(
+        start=start) or ("", ""))
+    window.files.save()
+    assert Path(asked["start"]).name == "lost work.ca2sis"  # the default file name
+    monkeypatch.setattr(QMessageBox, "question", lambda parent, title, text, *a: prompts.append(text)
+                        or QMessageBox.StandardButton.Cancel)
+    window.interactive = True
+    assert not window.files.maybe_keep_changes()
+    window.interactive = False
+    assert prompts == ["Save the changes to lost work?"]
 
 
 def test_a_wrong_weights_file_is_reported_and_the_first_run_panel_says_why(qtbot, services, monkeypatch):
