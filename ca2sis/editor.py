@@ -262,7 +262,7 @@ class Editor:
         return editing.transfer_shape(codes, reference, cls, self.config.num_classes, self.config.exclude_background)
 
     @torch.no_grad()
-    def render(self, request: RenderRequest, cancelled: Callable[[], bool] | None = None) -> RenderResult:
+    def render(self, request: RenderRequest, *, cancelled: Callable[[], bool] | None = None) -> RenderResult:
         """Render one edit. Only encodings that are not cached yet are computed.
 
         ``cancelled`` is asked between the generator's layers; once it returns True the render stops

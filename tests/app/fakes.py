@@ -41,7 +41,7 @@ class FakeEditor:
         self.masks[key] = mask.copy()
         return key
 
-    def render(self, request: RenderRequest, cancelled=None) -> RenderResult:
+    def render(self, request: RenderRequest, *, cancelled=None) -> RenderResult:
         with self.lock:
             self.requests.append(request)
         end = time.monotonic() + self.delay
