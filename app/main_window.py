@@ -121,7 +121,7 @@ class MainWindow(QMainWindow):
         self.doc.subscribe(self._on_doc)
         self.tools.changed.connect(self._on_tools)
         self.canvas.stroke_extended.connect(lambda: self._live_timer.isActive() or self._live_timer.start())
-        self.canvas.stroke_finished.connect(self.schedule_render)
+        self.canvas.stroke_finished.connect(lambda: self.schedule_render(at_once=True))
         self.canvas.hovered.connect(self.cursor_label.setText)
         self.canvas.class_picked.connect(lambda c: setattr(self.tools, "current_class", c))
         self.canvas.reference_dropped.connect(lambda c, p: self.files.assign_reference([c], p))
@@ -237,7 +237,9 @@ class MainWindow(QMainWindow):
             self.right.setCurrentWidget(pane)
 
     # ---- rendering -------------------------------------------------------------------------------------
-    def schedule_render(self) -> None:
+    def schedule_render(self, at_once: bool = False) -> None:
+        """Render soon: at most every LIVE_INTERVAL_MS while a stroke runs, else once this burst of changes
+        is over (``at_once``: now, for the end of a stroke, which interrupts that stroke's live preview)."""
         if self.bridge is None or is_blank(self.doc):
             return
         if self._changed_at is None:
@@ -245,6 +247,10 @@ class MainWindow(QMainWindow):
         if self.doc.in_stroke:
             if not self._live_timer.isActive():
                 self._live_timer.start()
+        elif at_once:
+            self._live_timer.stop()
+            self._render_timer.stop()
+            self.submit_render()
         else:
             self._live_timer.stop()  # the stroke is over: its final render replaces any live one
             self._render_timer.start()

@@ -176,6 +176,10 @@ class Worker(QObject):
         """
         q = self._q
         with q.cond:
+            running = q.running
+            if (interrupt and running is not None and running.channel == channel and running.stop is not None
+                    and running.key != key):
+                running.stop.set()  # (also when this key is already pending: the pending job stays)
             if not force and channel in q.last_key and q.last_key[channel] == key:
                 return None
             q.stamp += 1
@@ -183,9 +187,6 @@ class Worker(QObject):
             q.last_key[channel] = key
             q.pending.pop(channel, None)  # the superseded job is dropped unrun
             q.pending[channel] = _Job(channel, key, fn, q.stamp, stop)
-            running = q.running
-            if interrupt and running is not None and running.channel == channel and running.stop is not None:
-                running.stop.set()
             stamp = q.stamp
             q.cond.notify_all()
         return stamp

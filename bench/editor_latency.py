@@ -196,11 +196,23 @@ class Bench:
         stall, stall_rendering = self.heartbeat.stop(self.renders) if watch else (math.nan, math.nan)
         trace = self.traces[-1]  # the render now on screen
         alone = math.nan if watch else statistics.median(self.generator_alone(3))
+        idle = self.idle_stall(0.4) if watch else math.nan
         return {"step": name, "watched": watch, "total_ms": (trace.painted - marks["input"]) * 1000,
-                "generator_alone_ms": alone,
+                "generator_alone_ms": alone, "stall_idle_ms": idle,
                 "parts_ms": {k: v * 1000 for k, v in breakdown(trace, marks["input"]).items()},
                 "stall_ms": stall, "stall_while_rendering_ms": stall_rendering, "renders": len(self.renders),
                 "render_began_before_input": trace.submitted < marks["input"]}
+
+    def idle_stall(self, seconds: float) -> float:
+        """The control: the heartbeat's longest gap while the editor does nothing at all. On a shared
+        machine the GUI thread also waits for a core now and then; this is that floor, right now."""
+
+        def nothing() -> Iterator[float]:
+            self.heartbeat.start()
+            yield seconds * 1000
+
+        self.run(nothing())
+        return self.heartbeat.stop([])[0]
 
     def generator_alone(self, repeats: int) -> list[float]:
         """``Editor.generate`` on cached codes, timed on the worker thread (the thread the renders use)."""
@@ -320,6 +332,9 @@ def summarise(results: list[dict], generator: list[float]) -> list[dict]:
             "stall_max_ms": max(r["stall_ms"] for r in watched),
             "stall_rendering_max_ms": max(r["stall_while_rendering_ms"] for r in watched),
             "stall_rendering_median_ms": statistics.median(r["stall_while_rendering_ms"] for r in watched),
+            "stall_rendering_over_budget": sum(r["stall_while_rendering_ms"] > STALL_BUDGET_MS for r in watched),
+            "stall_idle_max_ms": max(r["stall_idle_ms"] for r in watched),
+            "stall_idle_median_ms": statistics.median(r["stall_idle_ms"] for r in watched),
         })
     return rows
 
@@ -330,18 +345,20 @@ def print_table(rows: list[dict], generator: list[float], info: dict) -> None:
           f"{info['model_threads']} · {info['device']} · {info['model']}")
     print(f"generator alone: median {gen:.0f} ms (min {min(generator):.0f}, max {max(generator):.0f}, "
           f"n={len(generator)})\n")
-    head = ["step", "input→pixels", "generator alone", "difference", *BREAKDOWN, "GUI stall while rendering",
-            "GUI stall in step"]
+    head = ["step", "input→pixels", "generator alone", "difference", "beyond its own generator", *BREAKDOWN,
+            "GUI stall while rendering: median / max", "doing nothing: median / max"]
     print(" | ".join(head))
     for r in rows:
         parts = [f"{r['parts_ms'][k]:.1f}" for k in BREAKDOWN]
         print(" | ".join([r["step"], f"{r['total_ms']:.0f}", f"{r['generator_alone_paired_ms']:.0f}",
-                          f"{r['over_paired_generator_ms']:+.0f}", *parts, f"{r['stall_rendering_max_ms']:.1f}",
-                          f"{r['stall_max_ms']:.1f}"]))
+                          f"{r['over_paired_generator_ms']:+.0f}", f"{r['over_own_generator_ms']:+.0f}", *parts,
+                          f"{r['stall_rendering_median_ms']:.0f} / {r['stall_rendering_max_ms']:.0f}",
+                          f"{r['stall_idle_median_ms']:.0f} / {r['stall_idle_max_ms']:.0f}"]))
     print("\nms, medians of the runs. generator alone: timed right after each run; difference: the median of "
-          "(input→pixels − generator alone) over the runs. GUI stalls (separate runs): the longest gap of a 4 ms "
-          "heartbeat timer on the GUI thread over all runs of the step, while a render ran on the worker, and "
-          "anywhere in the step")
+          "(input→pixels − generator alone) over the runs; beyond its own generator: the median of (input→pixels − "
+          "the generator's time in that very render), what the editor adds. GUI stalls (separate runs): the "
+          "longest gap of a 4 ms heartbeat timer on the GUI thread per run, while a render ran on the worker, and, "
+          "as the control, for 0.4 s right after with the editor doing nothing")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -411,8 +428,10 @@ def main(argv: list[str] | None = None) -> int:
     worst_stall = max(r["stall_rendering_max_ms"] for r in rows)
     stroke = next(r for r in rows if r["step"].startswith("stroke"))
     verdict = {
-        "stroke_over_generator_ms": stroke["over_paired_generator_ms"],
-        "stroke_within_generator_plus_40ms": stroke["over_paired_generator_ms"] <= 40.0,
+        "stroke_over_generator_alone_ms": stroke["over_paired_generator_ms"],
+        "stroke_over_its_own_generator_ms": stroke["over_own_generator_ms"],
+        "stroke_within_generator_plus_40ms": max(stroke["over_paired_generator_ms"], stroke["over_own_generator_ms"])
+        <= 40.0,
         "worst_gui_stall_while_rendering_ms": worst_stall,
         "gui_never_stalled_over_16ms_while_rendering": worst_stall <= STALL_BUDGET_MS,
     }

@@ -134,3 +134,22 @@ def test_start_and_end_of_each_job_are_stamped(worker):
     worker.wait_until_idle(5)
     r = results[0]
     assert before <= r.started < r.finished <= time.perf_counter() and r.finished - r.started >= 0.05
+
+
+def test_a_final_submission_equal_to_the_pending_preview_still_interrupts_the_running_one(worker):
+    started, delivered = threading.Event(), []
+    worker.finished.connect(lambda r: delivered.append(r.value))
+    stop = threading.Event()
+
+    def preview():
+        started.set()
+        if stop.wait(3):
+            raise RuntimeError("interrupted")
+        return "preview 1"
+
+    worker.submit("mask 1", preview, stop=stop)
+    assert started.wait(2)
+    worker.submit("mask 2", lambda: "mask 2", stop=threading.Event())  # the last live preview: the final mask
+    assert worker.submit("mask 2", lambda: "final", interrupt=True) is None  # the stroke ends: nothing new to ask
+    assert stop.is_set()  # but the stale preview still running is stopped
+    assert worker.wait_until_idle(5) and delivered == ["mask 2"]
