@@ -90,28 +90,38 @@ def breakdown(trace, since: float) -> dict[str, float]:
 
 
 class Heartbeat:
-    """A 4 ms timer on the GUI thread; the longest gap between its ticks is the longest stall."""
+    """A 4 ms timer on the GUI thread; the longest gap between its ticks is the longest stall.
+
+    Each tick also reads the GUI thread's own CPU time, which tells a gap filled with the editor's
+    work on the GUI thread from one where the thread merely waited (for a core, on a shared machine).
+    """
 
     def __init__(self) -> None:
         from PySide6.QtCore import Qt, QTimer
 
-        self.ticks: list[float] = []
+        self.ticks: list[tuple[float, float]] = []
         self.timer = QTimer(interval=HEARTBEAT_MS)
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)
-        self.timer.timeout.connect(lambda: self.ticks.append(time.perf_counter()))
+        self.timer.timeout.connect(self._tick)
+
+    def _tick(self) -> None:
+        self.ticks.append((time.perf_counter(), time.thread_time()))
 
     def start(self) -> None:
-        self.ticks = [time.perf_counter()]
+        self.ticks = []
+        self._tick()
         self.timer.start()
 
-    def stop(self, busy: list[tuple[float, float]]) -> tuple[float, float]:
-        """Stop; the longest stall (ms) during the whole step, and while the worker was rendering
-        (gaps that overlap one of the ``busy`` intervals)."""
+    def stop(self, busy: list[tuple[float, float]]) -> dict[str, float]:
+        """Stop; in ms, the longest gap during the whole step, the longest while the worker was
+        rendering (gaps overlapping one of the ``busy`` intervals), and the GUI thread's CPU time in
+        that gap."""
         self.timer.stop()
-        ticks = [*self.ticks, time.perf_counter()]
-        gaps = list(zip(ticks, ticks[1:], strict=False))
-        during = [b - a for a, b in gaps if any(a < end and b > start for start, end in busy)]
-        return max(b - a for a, b in gaps) * 1000, max(during, default=0.0) * 1000
+        self._tick()
+        gaps = [(b[0] - a[0], b[1] - a[1], a[0], b[0]) for a, b in zip(self.ticks, self.ticks[1:], strict=False)]
+        during = [g for g in gaps if any(g[2] < end and g[3] > start for start, end in busy)]
+        worst = max(during, default=(0.0, 0.0, 0.0, 0.0))
+        return {"all": max(g[0] for g in gaps) * 1000, "rendering": worst[0] * 1000, "rendering_cpu": worst[1] * 1000}
 
 
 class Bench:
@@ -193,14 +203,16 @@ class Bench:
             yield from self.wait_for_pixels(marks["input"])
 
         self.run(whole())
-        stall, stall_rendering = self.heartbeat.stop(self.renders) if watch else (math.nan, math.nan)
+        nan = {"all": math.nan, "rendering": math.nan, "rendering_cpu": math.nan}
+        stall = self.heartbeat.stop(self.renders) if watch else nan
         trace = self.traces[-1]  # the render now on screen
         alone = math.nan if watch else statistics.median(self.generator_alone(3))
         idle = self.idle_stall(0.4) if watch else math.nan
         return {"step": name, "watched": watch, "total_ms": (trace.painted - marks["input"]) * 1000,
                 "generator_alone_ms": alone, "stall_idle_ms": idle,
                 "parts_ms": {k: v * 1000 for k, v in breakdown(trace, marks["input"]).items()},
-                "stall_ms": stall, "stall_while_rendering_ms": stall_rendering, "renders": len(self.renders),
+                "stall_ms": stall["all"], "stall_while_rendering_ms": stall["rendering"],
+                "gui_cpu_in_that_stall_ms": stall["rendering_cpu"], "renders": len(self.renders),
                 "render_began_before_input": trace.submitted < marks["input"]}
 
     def idle_stall(self, seconds: float) -> float:
@@ -212,7 +224,7 @@ class Bench:
             yield seconds * 1000
 
         self.run(nothing())
-        return self.heartbeat.stop([])[0]
+        return self.heartbeat.stop([])["all"]
 
     def generator_alone(self, repeats: int) -> list[float]:
         """``Editor.generate`` on cached codes, timed on the worker thread (the thread the renders use)."""
@@ -333,6 +345,9 @@ def summarise(results: list[dict], generator: list[float]) -> list[dict]:
             "stall_rendering_max_ms": max(r["stall_while_rendering_ms"] for r in watched),
             "stall_rendering_median_ms": statistics.median(r["stall_while_rendering_ms"] for r in watched),
             "stall_rendering_over_budget": sum(r["stall_while_rendering_ms"] > STALL_BUDGET_MS for r in watched),
+            # the GUI thread's own CPU time in the worst of those gaps: work of the editor, not waiting
+            "gui_cpu_in_worst_stall_ms": max(watched, key=lambda r: r["stall_while_rendering_ms"])[
+                "gui_cpu_in_that_stall_ms"],
             "stall_idle_max_ms": max(r["stall_idle_ms"] for r in watched),
             "stall_idle_median_ms": statistics.median(r["stall_idle_ms"] for r in watched),
         })
@@ -346,19 +361,21 @@ def print_table(rows: list[dict], generator: list[float], info: dict) -> None:
     print(f"generator alone: median {gen:.0f} ms (min {min(generator):.0f}, max {max(generator):.0f}, "
           f"n={len(generator)})\n")
     head = ["step", "input→pixels", "generator alone", "difference", "beyond its own generator", *BREAKDOWN,
-            "GUI stall while rendering: median / max", "doing nothing: median / max"]
+            "GUI stall while rendering: median / max (GUI work in it)", "doing nothing: median / max"]
     print(" | ".join(head))
     for r in rows:
         parts = [f"{r['parts_ms'][k]:.1f}" for k in BREAKDOWN]
         print(" | ".join([r["step"], f"{r['total_ms']:.0f}", f"{r['generator_alone_paired_ms']:.0f}",
                           f"{r['over_paired_generator_ms']:+.0f}", f"{r['over_own_generator_ms']:+.0f}", *parts,
-                          f"{r['stall_rendering_median_ms']:.0f} / {r['stall_rendering_max_ms']:.0f}",
+                          f"{r['stall_rendering_median_ms']:.0f} / {r['stall_rendering_max_ms']:.0f} "
+                          f"({r['gui_cpu_in_worst_stall_ms']:.0f})",
                           f"{r['stall_idle_median_ms']:.0f} / {r['stall_idle_max_ms']:.0f}"]))
     print("\nms, medians of the runs. generator alone: timed right after each run; difference: the median of "
           "(input→pixels − generator alone) over the runs; beyond its own generator: the median of (input→pixels − "
           "the generator's time in that very render), what the editor adds. GUI stalls (separate runs): the "
-          "longest gap of a 4 ms heartbeat timer on the GUI thread per run, while a render ran on the worker, and, "
-          "as the control, for 0.4 s right after with the editor doing nothing")
+          "longest gap of a 4 ms heartbeat timer on the GUI thread per run, while a render ran on the worker (in "
+          "brackets: the GUI thread's CPU time within the longest), and, as the control, for 0.4 s right after with "
+          "the editor doing nothing")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -389,12 +406,15 @@ def main(argv: list[str] | None = None) -> int:
     if win.editor is None:
         print(f"could not load {args.weights}: {win.errors}", file=sys.stderr)
         return 1
-    if args.threads:
-        import torch
+    import torch
 
-        win.run_job("bench", "threads", lambda: torch.set_num_threads(args.threads), lambda r: None)
+    def model_threads() -> int:  # on the worker thread, where the renders run
+        if args.threads:
+            torch.set_num_threads(args.threads)
+        return torch.get_num_threads()
+
     threads: list = []
-    win.run_job("bench", "get-threads", lambda: __import__("torch").get_num_threads(), threads.append)
+    win.run_job("bench", "threads", model_threads, threads.append)
     win.worker.wait_until_idle(args.timeout)
 
     work = Path(tempfile.mkdtemp(prefix="ca2sis-latency-"))
