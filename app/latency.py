@@ -10,6 +10,7 @@ result view when the new pixels were painted. The status bar's time tooltip show
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 
 NAN = math.nan
@@ -54,3 +55,44 @@ class RenderTrace:
         parts = ", ".join(f"{k.replace('_', ' ')} {v * 1000:.0f}" for k, v in self.stages().items()
                           if not math.isnan(v) and v >= 0.0005)
         return f"edit → pixels {self.total * 1000:.0f} ms ({parts} ms)"
+
+
+class RenderTraces:
+    """The traces of the renders in flight, by the worker's stamps, from change to paint."""
+
+    def __init__(self) -> None:
+        self.last: RenderTrace | None = None  # the latest render whose pixels reached the screen
+        self._changed_at: float | None = None  # first document change not yet handed to a render
+        self._in_flight: dict[int, RenderTrace] = {}
+        self._shown: RenderTrace | None = None  # converted, waiting for its paint
+
+    def changed(self) -> None:
+        if self._changed_at is None:
+            self._changed_at = time.perf_counter()
+
+    def submitted(self, stamp: int | None) -> None:
+        """A render was handed to the worker under ``stamp`` (None: skipped, nothing changed)."""
+        now = time.perf_counter()
+        if stamp is not None:
+            self._in_flight = {k: v for k, v in self._in_flight.items() if k > stamp - 8}  # stale ones never report
+            self._in_flight[stamp] = RenderTrace(self._changed_at or now, now)
+        self._changed_at = None
+
+    def arrived(self, stamp: int, started: float, finished: float, timings: dict[str, float]) -> None:
+        trace = self._in_flight.pop(stamp, None)
+        if trace is not None:
+            trace.started, trace.finished, trace.delivered = started, finished, time.perf_counter()
+            trace.timings = dict(timings)
+        self._shown = trace
+
+    def converted(self) -> None:
+        if self._shown is not None:
+            self._shown.converted = time.perf_counter()
+
+    def painted(self, when: float) -> RenderTrace | None:
+        """The result view painted the latest result at ``when``: its finished trace, if it had one."""
+        trace, self._shown = self._shown, None
+        if trace is not None:
+            trace.painted = when
+            self.last = trace
+        return trace

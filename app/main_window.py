@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ from app.document import Document
 from app.file_ops import FileOps
 from app.first_run import FirstRunPanel
 from app.gallery import Gallery
-from app.latency import RenderTrace
+from app.latency import RenderTraces
 from app.palette import ClassPalette
 from app.render_bridge import RenderBridge, RenderPlan, plan_for
 from app.result_view import ResultView
@@ -60,10 +59,7 @@ class MainWindow(QMainWindow):
         self.worker.finished.connect(self._on_job)
         self.worker.busy_changed.connect(self._on_busy)
         self._callbacks: dict[int, Callable[[JobResult], None]] = {}
-        self._changed_at: float | None = None  # first document change not yet handed to a render
-        self._traces: dict[int, RenderTrace] = {}  # render stamp → its trace, until its pixels are shown
-        self._shown_trace: RenderTrace | None = None
-        self.last_trace: RenderTrace | None = None
+        self.traces = RenderTraces()  # where each render's time went, from the change to the pixels
         self.setWindowTitle("CA2SIS Studio")
         self.setAcceptDrops(True)
         self.setDockNestingEnabled(True)
@@ -242,8 +238,7 @@ class MainWindow(QMainWindow):
         is over (``at_once``: now, for the end of a stroke, which interrupts that stroke's live preview)."""
         if self.bridge is None or is_blank(self.doc):
             return
-        if self._changed_at is None:
-            self._changed_at = time.perf_counter()
+        self.traces.changed()
         if self.doc.in_stroke:
             if not self._live_timer.isActive():
                 self._live_timer.start()
@@ -260,41 +255,30 @@ class MainWindow(QMainWindow):
         any later render makes such a preview stale, so it is interrupted rather than waited for."""
         if self.bridge is None:
             return
-        now = time.perf_counter()
         plan, bridge = plan_for(self.doc), self.bridge
         stop = threading.Event() if live else None
         stamp = self.worker.submit(plan, lambda: bridge.render(plan, None if stop is None else stop.is_set),
                                    channel="render", force=force, stop=stop, interrupt=not live)
-        if stamp is not None:
-            self._traces = {k: v for k, v in self._traces.items() if k > stamp - 8}  # stale ones never report
-            self._traces[stamp] = RenderTrace(self._changed_at or now, time.perf_counter())
-        self._changed_at = None
+        self.traces.submitted(stamp)
 
     def _on_render(self, result: JobResult) -> None:
         if not result.ok:
             self.show_error_status(f"Rendering failed: {result.error}")
             return
         r = result.value
-        trace = self._traces.pop(result.stamp, None)
-        if trace is not None:
-            trace.started, trace.finished, trace.delivered = result.started, result.finished, time.perf_counter()
-            trace.timings = dict(r.timings)
+        self.traces.arrived(result.stamp, result.started, result.finished, r.timings)
         self.last_result = r
         cls = self.doc.attention_class
         label = "" if cls is None else self.doc.classes[cls].label
         self.result.set_result(r.image, r.attention if cls is not None else None, label)
-        if trace is not None:
-            trace.converted = time.perf_counter()
-        self._shown_trace = trace
+        self.traces.converted()
         self.time_label.setText(f"{r.seconds * 1000:.0f} ms")
         self.time_label.setToolTip(", ".join(f"{k} {v * 1000:.0f} ms" for k, v in r.timings.items()))
         self.rendered.emit()
 
     def _on_painted(self, when: float) -> None:
-        trace, self._shown_trace = self._shown_trace, None
+        trace = self.traces.painted(when)
         if trace is not None:
-            trace.painted = when
-            self.last_trace = trace
             self.time_label.setToolTip(trace.describe())
             self.displayed.emit(trace)
 

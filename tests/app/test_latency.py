@@ -32,7 +32,7 @@ def test_the_end_of_a_stroke_interrupts_its_live_preview_instead_of_waiting_for_
     assert loaded.worker.wait_until_idle(10)
     assert editor.cancelled == 1  # the preview of the half-painted stroke gave up at once
     final = editor.requests[-1]
-    assert (editor.masks[final.mask_key] == doc.mask).all() and loaded.last_trace.submitted > 0
+    assert (editor.masks[final.mask_key] == doc.mask).all() and loaded.traces.last.submitted > 0
 
 
 def test_renders_of_finished_edits_are_not_interrupted(loaded, qtbot):
