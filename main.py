@@ -26,8 +26,21 @@ SUBCOMMANDS = {
 }
 
 
+def editor_help() -> str:
+    """The editor's own options (app.launch), for the help of main.py itself: with no COMMAND it is the editor."""
+    from app.launch import build_parser as editor_parser  # argparse only: no Qt is imported for --help
+
+    options = editor_parser().format_help().split("options:\n", 1)[-1]
+    options = "\n".join(line for line in options.splitlines() if not line.lstrip().startswith("-h, --help"))
+    return ("With no COMMAND, main.py opens the editor (python main.py --open photo.jpg opens a photo in it).\n\n"
+            f"editor options:\n{options}")
+
+
 def build_parser(argv: list[str]) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="main.py", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="main.py", usage="%(prog)s [--open FILE] [editor options] | %(prog)s COMMAND ...",
+        description=__doc__.split("\n\n")[0], epilog=editor_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     wanted = next((a for a in argv if not a.startswith("-")), None)
     for name, help_text in SUBCOMMANDS.items():

@@ -41,11 +41,33 @@ class Actions:
     all: list[QAction] = field(default_factory=list)
     before_after: QAction | None = None
     attention: QAction | None = None
+    animations: dict[str, QAction] = field(default_factory=dict)  # "style", "shape", "whole"
     undo: QAction | None = None
     redo: QAction | None = None
     size_box: QSpinBox | None = None
     eraser_box: QComboBox | None = None
     opacity: QSlider | None = None
+
+    def sync_view(self) -> None:
+        """Toggles that mirror document state (a loaded project brings its attention overlay with it)."""
+        self.attention.setChecked(self.win.doc.attention_class is not None)
+
+    def sync_animations(self) -> None:
+        """An animation needs something to sweep: a class left at its own style (or shape) has nothing,
+        so its export is disabled and its tooltip says what to do instead of an error afterwards."""
+        doc, cls = self.win.doc, self.win.tools.current_class
+        label = doc.classes[cls].label
+        reasons = {
+            "style": "" if doc.style_of(cls).kind != "own" else
+            f"{label} has its own style: give it a reference or random style in the Styles panel first",
+            "shape": "" if cls in doc.shapes else
+            f"{label} keeps its own shape: choose a face to morph toward in the Shapes panel first",
+            "whole": "" if doc.shape_all is not None else
+            "The whole face keeps its own shape: choose a face for “Whole face” in the Shapes panel first",
+        }
+        for kind, action in self.animations.items():
+            action.setEnabled(not reasons[kind])
+            action.setToolTip(reasons[kind] or action.statusTip())
 
     def sync_tools(self) -> None:
         t = self.win.tools
@@ -54,6 +76,7 @@ class Actions:
             self.size_box.setValue(t.brush_size)
             self.eraser_box.setCurrentIndex(list(ERASER_MODES).index(t.eraser_mode))
             self.opacity.setValue(round(t.opacity * 100))
+        self.sync_animations()
 
     def sync_history(self) -> None:
         h = self.win.doc.history
@@ -78,10 +101,14 @@ def install_actions(win: MainWindow) -> Actions:
     def choose_weights(register: bool = False) -> None:
         title = "Register model weights (copied to your models folder)" if register else "Load model weights"
         path, _ = QFileDialog.getOpenFileName(win, title, "", weights_filter())
+        win.return_focus()
         if path:
             (win.register_model if register else win.load_model)(Path(path))
 
     f = menu.addMenu("&File")
+    f.setToolTipsVisible(True)  # disabled exports say why
+    add(f, "&New From Template Face", "Ctrl+N", win.start_from_template,
+        "Start over on a mean face mask with random styles")
     add(f, "&Open Photo…", "Ctrl+O", lambda: files.open_photo(), "Open a portrait: detect, align and parse it",
         "open")
     add(f, "Open &Mask…", "Ctrl+M", lambda: files.open_mask(), "Open an index or colour mask PNG")
@@ -100,11 +127,15 @@ def install_actions(win: MainWindow) -> Actions:
     add(f, "Export Mas&k…", "Ctrl+Shift+E", lambda: files.export_mask(), "Save the mask as index and colour PNGs")
     add(f, "Export Into &Photo…", "Ctrl+Alt+E", lambda: files.export_pasted(),
         "Paste the generated face back into the full photo")
-    add(f, "Export Style &Animation…", "Ctrl+G", lambda: files.export_animation(kind="style"),
-        "GIF/MP4 of the current class's style blend from α 0 to 1")
-    add(f, "Export Shape A&nimation…", "Ctrl+Shift+G", lambda: files.export_animation(kind="shape"),
-        "GIF/MP4 of the current class's shape morph")
-    add(f, "Export Whole-Face Shape Animation…", "", lambda: files.export_animation(kind="shape", cls=None))
+    acts.animations["style"] = add(f, "Export Style &Animation…", "Ctrl+G",
+                                   lambda: files.export_animation(kind="style"),
+                                   "GIF/MP4 of the current class's style blend from α 0 to 1")
+    acts.animations["shape"] = add(f, "Export Shape A&nimation…", "Ctrl+Shift+G",
+                                   lambda: files.export_animation(kind="shape"),
+                                   "GIF/MP4 of the current class's shape morph")
+    acts.animations["whole"] = add(f, "Export Whole-Face Shape Animation…", "",
+                                   lambda: files.export_animation(kind="shape", cls=None),
+                                   "GIF/MP4 of the whole face's shape morph")
     f.addSeparator()
     add(f, "&Load Model Weights…", "Ctrl+L", lambda: choose_weights(), "Use a weights file until the editor closes")
     add(f, "Re&gister Model Weights…", "", lambda: choose_weights(register=True),
@@ -174,9 +205,10 @@ def install_actions(win: MainWindow) -> Actions:
         "Render variants of the current class side by side")
 
     h = menu.addMenu("&Help")
-    add(h, "&Keyboard Shortcuts", "F1", lambda: ShortcutSheet(acts.all, win).exec())
-    add(h, "&About", "", lambda: QMessageBox.about(
-        win, "CA2SIS Studio", "Face editing with (CA)²-SIS class-adaptive cross-attention semantic image synthesis."))
+    add(h, "&Keyboard Shortcuts", "F1", lambda: (ShortcutSheet(acts.all, win).exec(), win.return_focus()))
+    add(h, "&About", "", lambda: (QMessageBox.about(
+        win, "CA2SIS Studio", "Face editing with (CA)²-SIS class-adaptive cross-attention semantic image synthesis."),
+        win.return_focus()))
 
     bar = QToolBar("Tools", win)
     bar.setObjectName("tools")
@@ -210,6 +242,14 @@ def install_actions(win: MainWindow) -> Actions:
     win.first_run.choose_weights.connect(lambda: choose_weights(register=True))
 
     doc.history.on_change.append(acts.sync_history)
+
+    def on_doc(event: str, payload: object) -> None:
+        if event == "replaced" or event == "view" and payload and payload[0] == "attention":
+            acts.sync_view()
+        if event in ("setting", "replaced"):
+            acts.sync_animations()
+
+    doc.subscribe(on_doc)
     acts.sync_tools()
     acts.sync_history()
     return acts

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.document import Document
-from app.project_io import SUFFIX, save_project
+from app.project_io import SUFFIX, ProjectError, from_bytes, save_project
+from ca2sis.classes import ClassTable
 
 
 def app_data_dir() -> Path:
@@ -61,6 +62,17 @@ class Autosaver:
         if self.folder.is_dir():
             for f in self.folder.glob(f"{os.getpid()}-*{SUFFIX}"):
                 f.unlink(missing_ok=True)
+
+    def recover(self, path: Path, classes: ClassTable) -> Document:
+        """The document an autosave holds, under the name it had: the file name also carries the
+        process id of the editor that wrote it, which means nothing to the person recovering their work."""
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            raise ProjectError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        doc = from_bytes(data, classes)  # its name is the one stored inside, not the file's
+        doc.path = None
+        return doc
 
     def orphans(self) -> list[Path]:
         """Autosaves left by processes that are gone: candidates for recovery, newest first."""

@@ -1,14 +1,17 @@
 """The mask canvas: the class map over the photo, painted with the mouse.
 
 Mouse gestures follow a stroke lifecycle: press begins a stroke in the document, moves extend it,
-release commits it (one undo step), Esc aborts it. The composite image (photo blended with class
-colours) is updated only inside the box each change touched, so painting stays smooth on large masks.
+release commits it (one undo step), Esc aborts it. What is shown is the photo with the class colours
+over it: the colours are an image of their own, one lookup per pixel in a table of per-class
+premultiplied colours (a hidden class's entry is transparent), and Qt blends the two when it paints.
+A stroke rewrites only the colours inside the box it touched and repaints only those widget pixels,
+so painting stays smooth on large masks.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QCursor, QImage, QMouseEvent, QPainter, QPainterPath, QPen, QWheelEvent
 from PySide6.QtWidgets import QWidget
 
@@ -20,22 +23,11 @@ from app.tools import ToolState
 REFERENCE_MIME = "application/x-ca2sis-reference"
 
 
-def compose(face: np.ndarray | None, mask: np.ndarray, palette: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-    """Class colours over the face: ``alpha`` is the per-class opacity (0 for hidden classes).
-
-    In 8.8 fixed point, and through a per-class table when there is no face: the mask of a 25 MP
-    photo composes in a fraction of a second (float arithmetic per pixel took about ten).
-    """
-    weight = np.round(np.asarray(alpha, np.float32) * 256).astype(np.uint16)[:, None]  # N×1, 0..256
-    tinted = palette.astype(np.uint16) * weight  # N×3
-    if face is None:
-        return ((96 * (256 - weight) + tinted + 128) >> 8).astype(np.uint8)[mask]
-    out = face.astype(np.uint16)
-    out *= 256 - weight[mask]
-    out += tinted[mask]
-    out += 128
-    out >>= 8
-    return out.astype(np.uint8)
+def overlay_lut(palette: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """Per class, its colour at its opacity as one premultiplied ARGB32 word (``alpha`` 0: transparent)."""
+    a = np.round(np.clip(alpha, 0.0, 1.0) * 255).astype(np.uint32)
+    rgb = (palette.astype(np.uint32) * a[:, None] + 127) // 255
+    return (a << 24) | (rgb[:, 0] << 16) | (rgb[:, 1] << 8) | rgb[:, 2]
 
 
 class MaskCanvas(QWidget):
@@ -55,8 +47,10 @@ class MaskCanvas(QWidget):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setMinimumSize(320, 320)
         self.setCursor(Qt.CursorShape.CrossCursor)
-        self._rgb = np.zeros((1, 1, 3), np.uint8)
-        self._image = QImage()
+        self._face = QImage()  # the photo (none: a flat grey)
+        self._words = np.zeros((1, 1), np.uint32)  # the class colours, premultiplied ARGB32 per pixel…
+        self._image = QImage()  # …shown by this image, which shares their memory
+        self._lut = np.zeros(1, np.uint32)
         self._scale = 1.0
         self._offset = QPointF(0, 0)
         self._fit = True  # refit on resize until the user zooms or pans
@@ -67,6 +61,7 @@ class MaskCanvas(QWidget):
         self._panning: QPointF | None = None
         self._space = False
         self._pending_box: mask_ops.Box | None = None
+        self._outline = QImage()  # where the shape morphs lead (app.shape_preview), drawn over the mask
         self._refresh_timer = QTimer(self, singleShot=True, interval=0)
         self._refresh_timer.timeout.connect(self._flush)
         doc.subscribe(self._on_doc)
@@ -81,11 +76,18 @@ class MaskCanvas(QWidget):
         return alpha
 
     def rebuild(self) -> None:
-        pal = self.doc.classes.palette()
-        self._rgb = compose(self.doc.face, self.doc.mask, pal, self._alpha())
-        self._image = to_qimage(self._rgb)
+        self._face = QImage() if self.doc.face is None else to_qimage(self.doc.face)
+        self._rebuild_colours()
         if self._fit:
             self.fit()
+
+    def _rebuild_colours(self) -> None:
+        self._lut = overlay_lut(self.doc.classes.palette(), self._alpha())
+        words = self._lut[self.doc.mask]
+        h, w = words.shape
+        # A stroke rewrites a few words in place, with no copy. (The old image goes before its memory.)
+        self._image = QImage(words.data, w, h, 4 * w, QImage.Format.Format_ARGB32_Premultiplied)
+        self._words = words
         self.update()
 
     def _on_doc(self, event: str, payload: object) -> None:
@@ -100,27 +102,41 @@ class MaskCanvas(QWidget):
                     slice(min(b[1].start, box[1].start), max(b[1].stop, box[1].stop)),
                 )
             self._refresh_timer.start()
-        elif event in ("mask", "replaced") or event == "view" and payload and payload[0] == "hidden":
+        elif event in ("mask", "replaced"):
             self._pending_box = None
             if event == "replaced":
                 self._fit = True
             self.rebuild()
+        elif event == "view" and payload and payload[0] == "hidden":
+            self._rebuild_colours()
 
     def _flush(self) -> None:
         box, self._pending_box = self._pending_box, None
         if box is None:
             return
-        if self._rgb.shape[:2] != self.doc.mask.shape:
+        if self._words.shape != self.doc.mask.shape:
             self.rebuild()
             return
-        face = None if self.doc.face is None else self.doc.face[box]
-        self._rgb[box] = compose(face, self.doc.mask[box], self.doc.classes.palette(), self._alpha())
-        self._image = to_qimage(self._rgb)
+        self._words[box] = self._lut[self.doc.mask[box]]
+        self.update(self._widget_rect(box[1].start, box[0].start, box[1].stop, box[0].stop))
+
+    def set_outline(self, rgba: np.ndarray | None) -> None:
+        """An RGBA picture drawn over the whole mask (any size: it is stretched to the mask's)."""
+        if rgba is None:
+            self._outline = QImage()
+        else:
+            rgba = np.ascontiguousarray(rgba, dtype=np.uint8)
+            h, w = rgba.shape[:2]
+            self._outline = QImage(rgba.data, w, h, 4 * w, QImage.Format.Format_RGBA8888).copy()
         self.update()
+
+    @property
+    def outline(self) -> QImage:
+        return self._outline
 
     def _on_tools(self, name: str) -> None:
         if name == "opacity":
-            self.rebuild()
+            self._rebuild_colours()
         self.update()
 
     # ---- geometry ----------------------------------------------------------------------------------
@@ -154,6 +170,17 @@ class MaskCanvas(QWidget):
     def to_widget(self, x: float, y: float) -> QPointF:
         return QPointF(self._offset.x() + x * self._scale, self._offset.y() + y * self._scale)
 
+    def _widget_rect(self, x0: float, y0: float, x1: float, y1: float, margin: int = 2) -> QRect:
+        """The widget pixels showing image pixels x0..x1, y0..y1: what a change there needs repainted."""
+        rect = QRectF(self.to_widget(x0, y0), self.to_widget(x1, y1)).toAlignedRect()
+        return rect.adjusted(-margin, -margin, margin, margin)
+
+    def _cursor_rect(self) -> QRect:
+        if self._mouse is None:
+            return QRect()
+        r = self.tools.brush_size / 2 * self._scale + 3  # the circle and its 3 px dark rim
+        return QRectF(self._mouse.x() - r, self._mouse.y() - r, 2 * r, 2 * r).toAlignedRect().adjusted(-1, -1, 1, 1)
+
     def resizeEvent(self, event) -> None:  # noqa: N802 (Qt naming)
         if self._fit:
             self.fit()
@@ -166,7 +193,14 @@ class MaskCanvas(QWidget):
         h, w = self.doc.mask.shape
         target = QRectF(self._offset.x(), self._offset.y(), w * self._scale, h * self._scale)
         p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self._scale < 1.0)
+        if self._face.isNull():
+            p.fillRect(target, QColor(96, 96, 96))
+        else:
+            p.drawImage(target, self._face)
         p.drawImage(target, self._image)
+        if not self._outline.isNull():
+            p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
+            p.drawImage(target, self._outline)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         pen = QPen(QColor(255, 255, 255, 220), 1.0)
         pen.setCosmetic(True)
@@ -228,6 +262,7 @@ class MaskCanvas(QWidget):
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         pos = event.position()
+        before = self._cursor_rect()
         if self._panning is not None:
             self._offset += pos - self._panning
             self._panning = pos
@@ -244,7 +279,10 @@ class MaskCanvas(QWidget):
         cls = mask_ops.pick_label(self.doc.mask, int(x), int(y))
         self.hovered.emit("" if cls is None else f"{int(x)}, {int(y)} · {self.doc.classes[cls].label}  "
                           f"· zoom {self._scale * 100:.0f} %")
-        self.update()
+        if self._panning is None and self._drag_start is None and not self._lasso:
+            self.update(before.united(self._cursor_rect()))  # only the brush circle moved
+        else:
+            self.update()
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         if self._panning is not None:

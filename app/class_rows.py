@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSlider, QWidget
 
 from app.canvas import REFERENCE_MIME
@@ -16,7 +16,8 @@ class AlphaSlider(QSlider):
     """0–100 % slider that reports a merge key while it is being dragged.
 
     All value changes of one drag share a key, so the document folds them into one undo step;
-    keyboard steps get no key and stay separate.
+    keyboard steps get no key and stay separate. :attr:`value_label` shows the value; the rows put
+    it beside the slider.
     """
 
     alpha_changed = Signal(float, object)  # alpha in [0, 1], merge key or None
@@ -29,6 +30,10 @@ class AlphaSlider(QSlider):
         self.setPageStep(25)
         self.setMinimumWidth(70)
         self._drag = 0
+        self.value_label = QLabel()
+        self.value_label.setMinimumWidth(self.value_label.fontMetrics().horizontalAdvance("0.00") + 4)
+        self.value_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self._show_value(self.value())
         self.sliderPressed.connect(self._on_press)
         self.sliderReleased.connect(self.released)
         self.valueChanged.connect(self._on_value)
@@ -37,14 +42,24 @@ class AlphaSlider(QSlider):
         self._drag += 1
 
     def _on_value(self, value: int) -> None:
+        self._show_value(value)
         key: Hashable | None = (id(self), self._drag) if self.isSliderDown() else None
         self.alpha_changed.emit(value / 100.0, key)
+
+    def _show_value(self, value: int) -> None:
+        self.value_label.setText(f"{value / 100:.2f}")
+        self.setToolTip(f"α = {value / 100:.2f}")
 
     def set_alpha(self, alpha: float) -> None:
         self.blockSignals(True)
         self.setValue(round(alpha * 100))
         self.blockSignals(False)
-        self.setToolTip(f"α = {alpha:.2f}")
+        self._show_value(self.value())
+
+    def changeEvent(self, event) -> None:  # noqa: N802 (the value greys out with the slider)
+        if event.type() == QEvent.Type.EnabledChange:
+            self.value_label.setEnabled(self.isEnabled())
+        super().changeEvent(event)
 
 
 class ClassRow(QFrame):

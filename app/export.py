@@ -1,14 +1,12 @@
 """Exports: animations of a style or shape interpolation, and the result pasted into the photo.
 
 Qt-free. Animations are written with imageio: GIF through Pillow, MP4 through imageio-ffmpeg; like
-every other write, to a temporary file in the target folder first.
+every other write, through :func:`ca2sis.atomic.atomic_write`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +15,7 @@ from PIL import Image
 
 from app.document import Document
 from app.render_bridge import RenderPlan, plan_for
+from ca2sis.atomic import atomic_write
 from ca2sis.requests import ShapeSource
 
 ANIMATION_SUFFIXES = (".gif", ".mp4")
@@ -58,23 +57,21 @@ def write_animation(path: Path, frames: list[np.ndarray], fps: float = 12.0) -> 
         raise ValueError(f"animations are written as {' or '.join(ANIMATION_SUFFIXES)}, not {suffix or 'no suffix'}")
     if not frames:
         raise ValueError("no frames to write")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=suffix, dir=path.parent)
-    os.close(fd)
-    try:
-        stack = np.stack([np.ascontiguousarray(f, dtype=np.uint8) for f in frames])
+    stack = np.stack([np.ascontiguousarray(f, dtype=np.uint8) for f in frames])
+    if suffix == ".mp4":
+        try:
+            import imageio_ffmpeg  # noqa: F401  (only to give a clear message when it is missing)
+        except ImportError as exc:
+            raise ValueError("MP4 export needs the imageio-ffmpeg package (pip install imageio-ffmpeg)") from exc
+
+    def write(tmp: Path) -> None:
         if suffix == ".gif":
             iio.imwrite(tmp, stack, extension=".gif", duration=1000.0 / fps, loop=0)
         else:
-            try:
-                import imageio_ffmpeg  # noqa: F401  (only to give a clear message when it is missing)
-            except ImportError as exc:
-                raise ValueError("MP4 export needs the imageio-ffmpeg package (pip install imageio-ffmpeg)") from exc
             iio.imwrite(tmp, stack, extension=".mp4", fps=fps, codec="libx264", macro_block_size=8)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+
+    # Like every other file the program writes: atomic, with the permissions open() would give.
+    return atomic_write(path, write, suffix=suffix)
 
 
 def pasted_into_photo(doc: Document, result: np.ndarray, paste_back: Any) -> np.ndarray:

@@ -67,6 +67,7 @@ class FileOps:
     def _ask_open(self, title: str, filters: str) -> Path | None:
         start = self.settings.value("last_dir", str(Path.home()))
         path, _ = QFileDialog.getOpenFileName(self.win, title, start, filters)
+        self.win.return_focus()
         if path:
             self.settings.setValue("last_dir", str(Path(path).parent))
         return Path(path) if path else None
@@ -74,6 +75,7 @@ class FileOps:
     def _ask_save(self, title: str, name: str, filters: str) -> Path | None:
         start = Path(self.settings.value("last_dir", str(Path.home()))) / name
         path, _ = QFileDialog.getSaveFileName(self.win, title, str(start), filters)
+        self.win.return_focus()
         if path:
             self.settings.setValue("last_dir", str(Path(path).parent))
         return Path(path) if path else None
@@ -159,7 +161,9 @@ class FileOps:
         if not self.win.interactive:
             return opened.face_index or 0
         picker = FacePicker(opened.context.photo, opened.faces, opened.face_index or 0, self.win)
-        return picker.choice if picker.exec() else None
+        chosen = picker.exec()
+        self.win.return_focus()
+        return picker.choice if chosen else None
 
     def open_mask(self, path: Path | None = None) -> bool:
         """Read a mask on the worker, then use it (False: nothing to read). A refused file changes nothing."""
@@ -227,8 +231,9 @@ class FileOps:
                 self.win.report_error(f"Could not use {path.name} as a reference", result.error or "")
                 return
             opened: OpenedFace = result.value
-            self.win.statusBar().showMessage(f"Reference {opened.name} added", 5000)
-            ref = self.doc.add_reference(ReferenceFace.make(opened.name, opened.aligned, opened.mask))
+            self.win.statusBar().showMessage(f"Reference {path.name} added", 5000)
+            # Listed by its file name: a person knows the file they picked (data sets name theirs by hash).
+            ref = self.doc.add_reference(ReferenceFace.make(path.name, opened.aligned, opened.mask))
             if then:
                 self.assign_reference(then, ("reference", ref.key))
 
@@ -270,6 +275,7 @@ class FileOps:
         button = QMessageBox.StandardButton
         buttons = button.Save | button.Discard | button.Cancel
         answer = QMessageBox.question(self.win, "Unsaved changes", f"Save the changes to {self.doc.name}?", buttons)
+        self.win.return_focus()
         if answer == QMessageBox.StandardButton.Save:
             return self.save()
         return answer == QMessageBox.StandardButton.Discard
@@ -292,12 +298,11 @@ class FileOps:
                 f.unlink(missing_ok=True)
             return False
         try:
-            loaded = load_project(latest, self.doc.classes)
+            loaded = self.autosaver.recover(latest, self.doc.classes)
         except ProjectError as exc:
             self.win.report_error("The autosave could not be read", str(exc))
             return False
         self.doc.replace_with(loaded)
-        self.doc.path = None
         self.doc.dirty = True
         self.win._update_title()
         latest.unlink(missing_ok=True)

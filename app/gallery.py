@@ -24,6 +24,7 @@ class _ReferenceList(QListWidget):
         self.setDragEnabled(True)
         self.setDragDropMode(QListWidget.DragDropMode.DragOnly)  # photo drops go to the gallery itself
         self.setWordWrap(True)
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # a long file name keeps its start and suffix
 
     def startDrag(self, actions) -> None:  # noqa: N802 (a custom MIME type carries the reference key)
         item = self.currentItem()

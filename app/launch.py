@@ -97,7 +97,9 @@ def take_screenshot(app, window, args: argparse.Namespace) -> int:
     window.rendered.connect(lambda: rendered.append(True))
     ok = _wait(app, lambda: not window.worker.busy, deadline)  # model load and photo open
     window.worker.wait_until_idle(timeout=max(0.0, deadline - time.monotonic()))
-    if window.bridge is not None:
+    from app.welcome import is_blank
+
+    if window.bridge is not None and not is_blank(window.doc):  # a blank document shows the ways to start
         ok = _wait(app, lambda: rendered and not window.worker.busy, deadline) and ok
     _wait(app, lambda: False, time.monotonic() + 0.3)  # let layouts and repaints settle
     args.screenshot.parent.mkdir(parents=True, exist_ok=True)

@@ -8,6 +8,7 @@ File handling lives in :mod:`app.file_ops`, menus and shortcuts in :mod:`app.act
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import Any
@@ -16,19 +17,22 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QSplitter, QStackedWidget, QWidget
 
 from app.ab_strip import ABStrip
-from app.actions import install_actions
+from app.actions import install_actions, sample_portraits
 from app.canvas import MaskCanvas
 from app.document import Document
 from app.file_ops import FileOps
 from app.first_run import FirstRunPanel
 from app.gallery import Gallery
+from app.latency import RenderTraces
 from app.palette import ClassPalette
 from app.render_bridge import RenderBridge, RenderPlan, plan_for
 from app.result_view import ResultView
 from app.services import Services
 from app.shape_panel import ShapePanel
+from app.shape_preview import OutlinePreview
 from app.style_panel import StylePanel
 from app.tools import ToolState
+from app.welcome import TEMPLATE_NAME, WelcomePanel, is_blank, template_mask
 from app.worker import JobResult, Worker
 from ca2sis.classes import CELEBAMASK_HQ
 
@@ -38,6 +42,7 @@ LIVE_INTERVAL_MS = 150  # live renders while painting: often enough to follow, r
 
 class MainWindow(QMainWindow):
     rendered = Signal()  # a current render result was shown (tests and the screenshot mode wait on it)
+    displayed = Signal(object)  # RenderTrace: a render's pixels reached the screen (the latency benchmark)
 
     def __init__(self, services: Services, interactive: bool = True, device: str = "auto") -> None:
         super().__init__()
@@ -54,16 +59,20 @@ class MainWindow(QMainWindow):
         self.worker.finished.connect(self._on_job)
         self.worker.busy_changed.connect(self._on_busy)
         self._callbacks: dict[int, Callable[[JobResult], None]] = {}
+        self.traces = RenderTraces()  # where each render's time went, from the change to the pixels
         self.setWindowTitle("CA2SIS Studio")
         self.setAcceptDrops(True)
         self.setDockNestingEnabled(True)
 
         self.canvas = MaskCanvas(self.doc, self.tools)
+        self.outline = OutlinePreview(self.doc, self.canvas, self)
         self.result = ResultView()
         self.first_run = FirstRunPanel()
         self.first_run.set_hints(services.model_hints())
+        self.welcome = WelcomePanel(sample_portraits(), self.doc.classes)
         self.right = QStackedWidget()
         self.right.addWidget(self.first_run)
+        self.right.addWidget(self.welcome)
         self.right.addWidget(self.result)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.canvas)
@@ -103,11 +112,12 @@ class MainWindow(QMainWindow):
         self._render_timer = QTimer(self, singleShot=True, interval=0)  # coalesces bursts of changes
         self._render_timer.timeout.connect(self.submit_render)
         self._live_timer = QTimer(self, singleShot=True, interval=LIVE_INTERVAL_MS)
-        self._live_timer.timeout.connect(self.submit_render)
+        self._live_timer.timeout.connect(lambda: self.submit_render(live=True))
+        self.result.painted.connect(self._on_painted)
         self.doc.subscribe(self._on_doc)
         self.tools.changed.connect(self._on_tools)
         self.canvas.stroke_extended.connect(lambda: self._live_timer.isActive() or self._live_timer.start())
-        self.canvas.stroke_finished.connect(self.schedule_render)
+        self.canvas.stroke_finished.connect(lambda: self.schedule_render(at_once=True))
         self.canvas.hovered.connect(self.cursor_label.setText)
         self.canvas.class_picked.connect(lambda c: setattr(self.tools, "current_class", c))
         self.canvas.reference_dropped.connect(lambda c, p: self.files.assign_reference([c], p))
@@ -117,6 +127,9 @@ class MainWindow(QMainWindow):
         self.gallery.apply_requested.connect(
             lambda key, preset: self.files.assign_reference(list(self.doc.classes.presets[preset]), ("reference", key))
         )
+        self.welcome.sample_chosen.connect(lambda path: self.files.open_photo(path))
+        self.welcome.open_requested.connect(lambda: self.files.open_photo())
+        self.welcome.template_requested.connect(self.start_from_template)
         self.ab_strip.render_requested.connect(self._render_strip)
         self.ab_strip.set_class(self.tools.current_class)
         self.ab_strip.message.connect(self.show_error_status)
@@ -193,41 +206,81 @@ class MainWindow(QMainWindow):
         self.device_label.setText(getattr(editor, "device_label", "?"))
         self.model_label.setText(getattr(editor, "model_name", ""))
         self.device_label.setToolTip("Where the model runs")
-        self.right.setCurrentWidget(self.result)
+        self._show_pane()
         self.style_panel.set_random_available(bool(getattr(editor, "has_mapping", True)))
         self.ab_strip.set_random_available(bool(getattr(editor, "has_mapping", True)))
         self.worker.forget("render")
         self.statusBar().showMessage(f"Model {getattr(editor, 'model_name', '')} ready", 5000)
         self.schedule_render()
 
+    def start_from_template(self) -> bool:
+        """A new document on the template face mask (random styles), after offering to save changes."""
+        try:
+            mask = template_mask(self.doc.classes)
+        except ValueError as exc:
+            self.report_error("No template face", str(exc))
+            return False
+        if not self.files.maybe_keep_changes():
+            return False
+        self.doc.load_face(mask, None, TEMPLATE_NAME)
+        return True
+
+    def _show_pane(self) -> None:
+        """The result pane: the model instructions without a model, the ways to start while the document
+        is blank (rendering an empty mask gives a ghost of a face), else the rendered face."""
+        pane = self.first_run if self.editor is None else self.welcome if is_blank(self.doc) else self.result
+        if self.right.currentWidget() is not pane:
+            self.right.setCurrentWidget(pane)
+
     # ---- rendering -------------------------------------------------------------------------------------
-    def schedule_render(self) -> None:
-        if self.bridge is None:
+    def schedule_render(self, at_once: bool = False) -> None:
+        """Render soon: at most every LIVE_INTERVAL_MS while a stroke runs, else once this burst of changes
+        is over (``at_once``: now, for the end of a stroke, which interrupts that stroke's live preview)."""
+        if self.bridge is None or is_blank(self.doc):
             return
+        self.traces.changed()
         if self.doc.in_stroke:
             if not self._live_timer.isActive():
                 self._live_timer.start()
+        elif at_once:
+            self._live_timer.stop()
+            self._render_timer.stop()
+            self.submit_render()
         else:
+            self._live_timer.stop()  # the stroke is over: its final render replaces any live one
             self._render_timer.start()
 
-    def submit_render(self, force: bool = False) -> None:
+    def submit_render(self, force: bool = False, live: bool = False) -> None:
+        """Hand the document to the worker. ``live``: a preview while a stroke is still being painted;
+        any later render makes such a preview stale, so it is interrupted rather than waited for."""
         if self.bridge is None:
             return
         plan, bridge = plan_for(self.doc), self.bridge
-        self.worker.submit(plan, lambda: bridge.render(plan), channel="render", force=force)
+        stop = threading.Event() if live else None
+        stamp = self.worker.submit(plan, lambda: bridge.render(plan, None if stop is None else stop.is_set),
+                                   channel="render", force=force, stop=stop, interrupt=not live)
+        self.traces.submitted(stamp)
 
     def _on_render(self, result: JobResult) -> None:
         if not result.ok:
             self.show_error_status(f"Rendering failed: {result.error}")
             return
         r = result.value
+        self.traces.arrived(result.stamp, result.started, result.finished, r.timings)
         self.last_result = r
         cls = self.doc.attention_class
         label = "" if cls is None else self.doc.classes[cls].label
         self.result.set_result(r.image, r.attention if cls is not None else None, label)
+        self.traces.converted()
         self.time_label.setText(f"{r.seconds * 1000:.0f} ms")
         self.time_label.setToolTip(", ".join(f"{k} {v * 1000:.0f} ms" for k, v in r.timings.items()))
         self.rendered.emit()
+
+    def _on_painted(self, when: float) -> None:
+        trace = self.traces.painted(when)
+        if trace is not None:
+            self.time_label.setToolTip(trace.describe())
+            self.displayed.emit(trace)
 
     def _render_strip(self, plans: list[RenderPlan]) -> None:
         if self.bridge is None:
@@ -248,6 +301,8 @@ class MainWindow(QMainWindow):
 
     # ---- observers ---------------------------------------------------------------------------------------
     def _on_doc(self, event: str, payload: object) -> None:
+        if event in ("mask", "replaced", "dirty") and self.editor is not None:
+            self._show_pane()
         if event in ("mask", "setting", "replaced") or event == "view" and payload and payload[0] == "attention":
             self.schedule_render()
         if event == "replaced":
@@ -279,6 +334,7 @@ class MainWindow(QMainWindow):
         log.error("%s: %s", title, text)
         if self.interactive:
             QMessageBox.critical(self, title, text)
+            self.return_focus()
         else:
             self.statusBar().showMessage(f"⚠ {title}: {text}", 15000)
 
@@ -286,7 +342,17 @@ class MainWindow(QMainWindow):
         if not self.interactive:
             return default
         buttons = QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No
-        return QMessageBox.question(self, title, text, buttons) == QMessageBox.StandardButton.Yes
+        answer = QMessageBox.question(self, title, text, buttons)
+        self.return_focus()
+        return answer == QMessageBox.StandardButton.Yes
+
+    def return_focus(self) -> None:
+        """After a dialog: this window active again, the canvas focused, so shortcuts work at once.
+        Without a window manager that restores it (and with Qt's own file dialogs) no window is
+        active once a dialog closes, and every shortcut is dead until the canvas is clicked."""
+        self.activateWindow()
+        self.raise_()
+        self.canvas.setFocus(Qt.FocusReason.ActiveWindowFocusReason)
 
     # ---- window events ---------------------------------------------------------------------------------------
     def showEvent(self, event) -> None:  # noqa: N802
@@ -318,4 +384,5 @@ class MainWindow(QMainWindow):
             return
         self.files.autosaver.discard_own()
         self.worker.shutdown()
+        self.outline.shutdown()
         super().closeEvent(event)

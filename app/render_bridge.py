@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,7 +49,7 @@ def plan_for(
     faces: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     own_key = None
     if doc.face is not None:
-        own_key = content_key(doc.face, doc.original_mask)
+        own_key = _own_key(doc.face, doc.original_mask)
         faces[own_key] = (doc.face, doc.original_mask)
     merged_styles = {**doc.styles, **(styles or {})}
     for source in merged_styles.values():
@@ -71,23 +73,52 @@ def plan_for(
     return RenderPlan(request, faces, masks)
 
 
+_own: list[tuple[np.ndarray, np.ndarray, str]] = []  # the last face and mask hashed, and their key
+
+
+def _own_key(face: np.ndarray, mask: np.ndarray) -> str:
+    # The face and its opened mask stay the same arrays for a document's whole life (loading a face
+    # replaces them, nothing writes into them): hashing their 1 MB once is enough, not once per render.
+    if _own and _own[0][0] is face and _own[0][1] is mask:
+        return _own[0][2]
+    key = content_key(face, mask)
+    _own[:] = [(face, mask, key)]
+    return key
+
+
 class RenderBridge:
     """Runs plans on an editor; lives on the worker thread (all editor calls happen there)."""
 
     def __init__(self, editor: Any) -> None:
         self.editor = editor
         self._lock = threading.Lock()
+        self._faces: dict[str, str] = {}  # document key → the editor's key, for faces registered before
 
-    def render(self, plan: RenderPlan) -> RenderResult:
+    def render(self, plan: RenderPlan, cancelled: Callable[[], bool] | None = None) -> RenderResult:
+        """Render ``plan``; ``cancelled`` lets the editor give up half-way (RenderCancelled)."""
+        extra = {} if cancelled is None else {"cancelled": cancelled}
         with self._lock:
-            return self.editor.render(self._translate(plan))
+            t = time.perf_counter()
+            request = self._translate(plan)
+            registered = time.perf_counter() - t
+            try:
+                result = self.editor.render(request, **extra)
+            except KeyError:  # the editor's bounded caches evicted a face: register everything again
+                self._faces.clear()
+                request = self._translate(plan)
+                result = self.editor.render(request, **extra)
+        result.timings["register"] = registered
+        return result
 
-    # Registered on every render, not remembered here: the editor's caches are bounded and may have
-    # evicted an entry since; registering again is cheap (a resize and a hash) and never recomputes
-    # an encoding the editor still holds.
+    # A face is registered once (a resize and a hash of 1 MB each time would cost milliseconds per
+    # render); masks change with every stroke and are registered each time (a cheap nearest resize).
     def _face(self, key: str, plan: RenderPlan) -> str:
-        image, mask = plan.faces[key]
-        return self.editor.add_face(image, mask)
+        if key not in self._faces:
+            image, mask = plan.faces[key]
+            if len(self._faces) > 256:
+                self._faces.clear()
+            self._faces[key] = self.editor.add_face(image, mask)
+        return self._faces[key]
 
     def _mask(self, key: str, plan: RenderPlan) -> str:
         return self.editor.add_mask(plan.masks[key])

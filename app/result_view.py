@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 from PIL import Image
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QPainter
 from PySide6.QtWidgets import QWidget
 
@@ -12,6 +14,8 @@ from app.qt_util import heat_rgb, to_qimage
 
 
 class ResultView(QWidget):
+    painted = Signal(float)  # time.perf_counter() at the end of the first paint of a new result
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setMinimumSize(320, 320)
@@ -23,12 +27,14 @@ class ResultView(QWidget):
         self.busy = False
         self.message = "No result yet"
         self._image = QImage()
+        self._fresh = False  # a new result waits for its first paint
 
     def set_result(self, image: np.ndarray | None, attention: np.ndarray | None = None, label: str = "") -> None:
         self.result = image
         self.attention = attention
         self.attention_label = label
         self.message = "" if image is not None else self.message
+        self._fresh = image is not None
         self._refresh()
 
     def set_before(self, image: np.ndarray | None) -> None:
@@ -97,3 +103,6 @@ class ResultView(QWidget):
             p.setPen(QColor(255, 255, 255))
             p.drawText(rect, Qt.AlignmentFlag.AlignCenter, caption)
         p.end()
+        if self._fresh:
+            self._fresh = False
+            self.painted.emit(time.perf_counter())

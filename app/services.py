@@ -76,8 +76,10 @@ def discover() -> Services:
 
         def load(path: Path, device: str) -> Any:
             # Imported here, on the worker thread: torch takes seconds to import, the window shows at once.
+            from ca2sis.device import use_interactive_threads
             from ca2sis.editor import Editor
 
+            use_interactive_threads()  # on the thread that renders; the GUI thread keeps a core
             return Editor.load(path, device=device)
 
         return load

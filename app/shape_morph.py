@@ -8,10 +8,12 @@ region (α = 1), which is what "apply to mask" promises.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 from scipy import ndimage
+
+from ca2sis.requests import ShapeSource
 
 
 def signed_distance(region: np.ndarray) -> np.ndarray:
@@ -26,7 +28,7 @@ def signed_distance(region: np.ndarray) -> np.ndarray:
     return (outside - inside).astype(np.float32)
 
 
-def _resize_nearest(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+def resize_nearest(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     if mask.shape == shape:
         return mask
     ys = (np.arange(shape[0]) * mask.shape[0] / shape[0]).astype(int)
@@ -42,7 +44,7 @@ def morph_class(
     Pixels the class gains are taken from any unlocked class; pixels it loses get the nearest label
     that is not ``cls`` (so a shrinking mouth is filled by the lips and skin around it).
     """
-    reference = _resize_nearest(reference, mask.shape)
+    reference = resize_nearest(reference, mask.shape)
     sdf = (1.0 - alpha) * signed_distance(mask == cls) + alpha * signed_distance(reference == cls)
     target = sdf < 0
     lost = (mask == cls) & ~target
@@ -71,7 +73,7 @@ def morph_all(
     """The whole face morphed toward the reference: each pixel takes the class with the smallest
     interpolated signed distance (the class it is most deeply inside). Locked classes keep exactly
     their pixels: they neither change nor spread."""
-    reference = _resize_nearest(reference, mask.shape)
+    reference = resize_nearest(reference, mask.shape)
     best = np.full(mask.shape, np.inf, dtype=np.float32)
     out = mask.copy()
     present = set(np.unique(mask).tolist()) | set(np.unique(reference).tolist())
@@ -87,3 +89,32 @@ def morph_all(
         frozen = np.isin(mask, locked) | np.isin(out, locked)
         out[frozen] = mask[frozen]
     return out
+
+
+def morph_layout(
+    mask: np.ndarray, references: Mapping[str, np.ndarray], shapes: Mapping[int, ShapeSource],
+    shape_all: ShapeSource | None, num_classes: int, locked: Iterable[int] = ()
+) -> np.ndarray:
+    """The mask with every shape morph baked in: the whole face first, then each class in turn (what
+    "Apply to mask" writes; ``references`` maps a reference's key to its mask)."""
+    locked = list(locked)
+    out = mask.copy()
+    if shape_all is not None:
+        out = morph_all(out, references[shape_all.reference], shape_all.alpha, num_classes, locked)
+    for cls, source in sorted(shapes.items()):
+        out = morph_class(out, references[source.reference], cls, source.alpha, locked)
+    return out
+
+
+def outlines(labels: np.ndarray, classes: Iterable[int] | None = None) -> np.ndarray:
+    """Boolean map of the border pixels of the regions of ``classes`` (every class's when None)."""
+    if classes is None:
+        edge = np.zeros(labels.shape, bool)
+        edge[:-1] |= labels[:-1] != labels[1:]
+        edge[:, :-1] |= labels[:, :-1] != labels[:, 1:]
+        return edge
+    edge = np.zeros(labels.shape, bool)
+    for cls in classes:
+        region = labels == cls
+        edge |= region & ~ndimage.binary_erosion(region, border_value=1)
+    return edge

@@ -14,16 +14,15 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBox
 
 from app.class_rows import AlphaSlider, ClassRow
 from app.document import Document
-from app.qt_util import scrolling_rows, signals_blocked
-from app.shape_morph import morph_all, morph_class
+from app.qt_util import add_reference_items, scrolling_rows, signals_blocked
+from app.shape_morph import morph_layout
 from ca2sis.requests import ShapeSource
 
 
 def _fill_reference_combo(combo: QComboBox, doc: Document) -> None:
     combo.clear()
     combo.addItem("Own shape", None)
-    for ref in doc.references.values():
-        combo.addItem(ref.name, ref.key)
+    add_reference_items(combo, doc)
 
 
 class ShapeRow(ClassRow):
@@ -40,6 +39,7 @@ class ShapeRow(ClassRow):
         self.alpha = AlphaSlider()
         self.layout_.addWidget(self.source)
         self.layout_.addWidget(self.alpha)
+        self.layout_.addWidget(self.alpha.value_label)
         self.source.activated.connect(self._on_source)
         self.alpha.alpha_changed.connect(self._on_alpha)
         self.alpha.released.connect(doc.history.seal)
@@ -110,12 +110,8 @@ class ShapePanel(QWidget):
     def apply_to_mask(self) -> bool:
         """Bake every active shape morph into the mask; returns whether the mask changed."""
         doc = self.doc
-        mask = doc.mask.copy()
-        if doc.shape_all is not None:
-            ref = doc.references[doc.shape_all.reference]
-            mask = morph_all(mask, ref.mask, doc.shape_all.alpha, len(doc.classes), doc.locked)
-        for cls, source in sorted(doc.shapes.items()):
-            mask = morph_class(mask, doc.references[source.reference].mask, cls, source.alpha, doc.locked)
+        references = {key: ref.mask for key, ref in doc.references.items()}
+        mask = morph_layout(doc.mask, references, doc.shapes, doc.shape_all, len(doc.classes), doc.locked)
         cleared = {("shape", c): None for c in doc.shapes}
         cleared[("shape_all", None)] = None
         return doc.bake_mask(mask, cleared, "Apply shapes to mask")

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from app.class_rows import AlphaSlider, ClassRow
 from app.document import Document
-from app.qt_util import icon, scrolling_rows, signals_blocked
+from app.qt_util import add_reference_items, icon, scrolling_rows, signals_blocked
 from ca2sis.requests import StyleSource
 
 
@@ -37,7 +37,7 @@ class StyleRow(ClassRow):
         self.dice.setIcon(icon("dice"))
         self.dice.setToolTip("A new random style for this class (D for the current class)")
         self.alpha = AlphaSlider()
-        for w in (self.source, self.dice, self.alpha):
+        for w in (self.source, self.dice, self.alpha, self.alpha.value_label):
             self.layout_.addWidget(w)
         self.source.activated.connect(self._on_source)
         self.dice.clicked.connect(self.roll)
@@ -49,8 +49,7 @@ class StyleRow(ClassRow):
             self.source.clear()
             self.source.addItem("Own" if self.doc.face is not None else "Own (random)", "own")
             self.source.addItem("Random", "random")
-            for ref in self.doc.references.values():
-                self.source.addItem(ref.name, f"reference:{ref.key}")
+            add_reference_items(self.source, self.doc, "reference:")
         self.refresh()
 
     def refresh(self) -> None:
@@ -137,8 +136,7 @@ class StylePanel(QWidget):
             current = self.preset_ref.currentData()
             self.preset_ref.clear()
             self.preset_ref.addItem("Random", "random")
-            for ref in self.doc.references.values():
-                self.preset_ref.addItem(ref.name, f"reference:{ref.key}")
+            add_reference_items(self.preset_ref, self.doc, "reference:")
             index = self.preset_ref.findData(current)
             self.preset_ref.setCurrentIndex(index if index >= 0 else self.preset_ref.count() - 1)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import platform
 import re
 from pathlib import Path
@@ -71,3 +72,24 @@ def describe(device: torch.device, precision: str) -> str:
     if device.type == "cuda":
         return f"CUDA · {torch.cuda.get_device_name(device)} · {precision}"
     return f"CPU · {precision}"
+
+
+def available_cores() -> int:
+    """CPU cores this process may run on (its affinity mask where the OS has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
+def use_interactive_threads(cores: int | None = None) -> int:
+    """Give the model every core but one, so that a window's GUI thread keeps a core of its own.
+
+    Call it on the thread that runs the model (OpenMP settings are per thread). With as many model
+    threads as cores, any other busy thread (the GUI painting, another program) stalls each parallel
+    layer at its barrier; on a 2-core CPU that turned a 75 ms edit into 0.4–5 s (docs/benchmarks.md).
+    Returns the number of threads set.
+    """
+    threads = max(1, (cores or available_cores()) - 1)
+    torch.set_num_threads(threads)
+    return threads

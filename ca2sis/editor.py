@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +27,7 @@ from ca2sis.classes import CELEBAMASK_HQ, ClassTable
 from ca2sis.device import PRECISIONS, describe, resolve_device, resolve_precision
 from ca2sis.inputs import check_mask, check_pair, resize_image, resize_mask
 from ca2sis.model import CA2SIS
-from ca2sis.requests import RenderRequest, RenderResult, content_key
+from ca2sis.requests import RenderCancelled, RenderRequest, RenderResult, content_key
 from ca2sis.tensors import image_to_tensor, one_hot, tensor_to_image
 
 
@@ -83,7 +83,13 @@ class Editor:
         self._masks = _LRU(64)  # key → mask at model resolution
         self._styles = _LRU(64)  # face key → C×D styles (device)
         self._shapes = _LRU(64)  # mask key → K×T shape codes (device)
+        self._random = _LRU(64)  # seed → C×D styles from the mapping network (device)
         self.calls = {"style_encoder": 0, "mask_embedder": 0, "generator": 0, "mapping": 0}
+        # A render whose result would be stale stops before the generator's next layer (see render()):
+        # on a 2-core CPU the demo model stops within about a millisecond.
+        self._cancelled: Callable[[], bool] | None = None
+        for module in self.model.generator.stages.modules():
+            module.register_forward_pre_hook(self._stop_if_cancelled)
 
     @classmethod
     def load(cls, weights: str | Path, device: str = "auto", precision: str = "auto") -> Editor:
@@ -175,12 +181,19 @@ class Editor:
         return self._shapes_of(self.add_mask(mask)).float().cpu()
 
     @torch.no_grad()
+    def _mapped(self, seed: int) -> torch.Tensor:
+        styles = self._random.find(seed)
+        if styles is None:  # cached: an α slider on a random style re-runs the generator alone
+            z = editing.noise(seed, self.config.mapping_dim).to(self.device, self.dtype)
+            with self._precision():
+                styles = self.model.sample_styles(z)[0].to(self.dtype)
+            self.calls["mapping"] += 1
+            self._random.put(seed, styles)
+        return styles
+
     def random_styles(self, seed: int, mask: np.ndarray | None = None) -> torch.Tensor:
         """Styles from the mapping network for ``seed`` (C×D); rows of classes absent from ``mask`` are 0."""
-        z = editing.noise(seed, self.config.mapping_dim).to(self.device, self.dtype)
-        with self._precision():
-            styles = self.model.sample_styles(z)[0].to(self.dtype)
-        self.calls["mapping"] += 1
+        styles = self._mapped(seed)
         if mask is not None:
             styles = editing.zero_absent(styles, self._onehot(self._prepare_mask(mask))[0])
         return styles.float().cpu()
@@ -192,7 +205,12 @@ class Editor:
         image, attention = self._generate(shape_codes, style_codes, attention_class)
         return image if attention_class is None else (image, attention)
 
-    def _generate(self, shapes: torch.Tensor, styles: torch.Tensor, attention_class: int | None):
+    def _stop_if_cancelled(self, module, args) -> None:
+        if self._cancelled is not None and self._cancelled():
+            raise RenderCancelled("the render was cancelled")
+
+    def _generate(self, shapes: torch.Tensor, styles: torch.Tensor, attention_class: int | None,
+                  timings: dict[str, float] | None = None):
         cfg = self.config
         if tuple(shapes.shape[-2:]) != (cfg.shape_classes, cfg.token_dim):
             raise ValueError(f"shape codes must be {cfg.shape_classes}×{cfg.token_dim}, got {tuple(shapes.shape)}")
@@ -203,11 +221,17 @@ class Editor:
         want = attention_class is not None
         if want and not 0 <= attention_class < cfg.num_classes:
             raise ValueError(f"class id {attention_class} is outside 0..{cfg.num_classes - 1}")
+        t = time.perf_counter()
         with torch.no_grad(), self._precision():
             out = self.model.generate(shapes, styles, return_attention=want)
         self.calls["generator"] += 1
+        t_image = time.perf_counter()
         attention = self._attention_map(out.attention, attention_class) if want else None
-        return tensor_to_image(out.image), attention
+        image = tensor_to_image(out.image)
+        if timings is not None:
+            timings["generate"] = t_image - t
+            timings["to_image"] = time.perf_counter() - t_image
+        return image, attention
 
     def _attention_map(self, captures, cls: int) -> np.ndarray:
         """Mean over layers of the head-averaged softmax weight that pixels give class ``cls``."""
@@ -238,8 +262,19 @@ class Editor:
         return editing.transfer_shape(codes, reference, cls, self.config.num_classes, self.config.exclude_background)
 
     @torch.no_grad()
-    def render(self, request: RenderRequest) -> RenderResult:
-        """Render one edit. Only encodings that are not cached yet are computed."""
+    def render(self, request: RenderRequest, *, cancelled: Callable[[], bool] | None = None) -> RenderResult:
+        """Render one edit. Only encodings that are not cached yet are computed.
+
+        ``cancelled`` is asked between the generator's layers; once it returns True the render stops
+        with :class:`~ca2sis.requests.RenderCancelled` (an interactive caller whose input moved on).
+        """
+        self._cancelled = cancelled
+        try:
+            return self._render(request)
+        finally:
+            self._cancelled = None
+
+    def _render(self, request: RenderRequest) -> RenderResult:
         start = time.perf_counter()
         timings: dict[str, float] = {}
         t = time.perf_counter()
@@ -253,17 +288,12 @@ class Editor:
         if request.own_key is not None:
             styles = self._styles_of(request.own_key)
         else:
-            styles = self.random_styles(request.seed, self._mask(request.mask_key)).to(self.device, self.dtype)
+            styles = editing.zero_absent(self._mapped(request.seed), self._onehot(self._mask(request.mask_key))[0])
         for cls, src in request.styles:
             if src.kind == "own":
                 continue
-            if src.kind == "reference":
-                other = self._styles_of(src.reference)
-            else:
-                other = self.random_styles(src.seed).to(self.device, self.dtype)
+            other = self._styles_of(src.reference) if src.kind == "reference" else self._mapped(src.seed)
             styles = editing.blend_style(styles, other, cls, src.alpha)
         timings["encode"] = time.perf_counter() - t
-        t = time.perf_counter()
-        image, attention = self._generate(shapes, styles, request.attention_class)
-        timings["generate"] = time.perf_counter() - t
+        image, attention = self._generate(shapes, styles, request.attention_class, timings)
         return RenderResult(image, time.perf_counter() - start, attention, timings)

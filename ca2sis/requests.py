@@ -97,6 +97,10 @@ class RenderRequest:
         )
 
 
+class RenderCancelled(Exception):
+    """A render given up half-way because the caller no longer wants its result."""
+
+
 @dataclass
 class RenderResult:
     image: np.ndarray  # H×W×3 uint8

@@ -1,9 +1,11 @@
 """Screenshots of the editor at work, for the README: ``python docs/make_screenshots.py [--weights FILE]``.
 
-Starts the real application (offscreen unless a display is available), opens a sample portrait,
-performs a few edits (a brush stroke, a reference face's hair style, the attention map, an A/B strip,
-a shape morph, before/after) and saves one picture of the whole window after each into
-``docs/screenshots/``. With no model installed at all, ``00-first-run.png`` shows that state first.
+Starts the real application (offscreen unless a display is available) and saves one picture of the
+whole window into ``docs/screenshots/`` at each step: the welcome state a new user meets
+(``00-welcome.png``), then a sample portrait opened and edited (a brush stroke, a reference face's
+hair style, the attention map, an A/B strip, a whole-face shape morph, the outline in the mask view
+of where a part's shape morph is heading, before/after). With no model installed at all,
+``00-first-run.png`` shows that state first.
 
 The portrait and the reference are the bundled sample faces in ``resources/samples/`` (only
 redistributable pictures end up in the docs), else generated face-like pictures with their masks.
@@ -107,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.weights is None and discover().default_model() is None:  # what a user without weights sees
         first_run_screenshot(app, args.out / "00-first-run.png", (w, h))
-    gui_args = ["--open", str(portrait), "--device", args.device]
+    gui_args = ["--device", args.device]
     if args.weights:
         gui_args += ["--weights", str(args.weights)]
     win = create_window(build_parser().parse_args(gui_args), interactive=False)
@@ -115,10 +117,11 @@ def main(argv: list[str] | None = None) -> int:
 
     def settle(seconds: float = 0.3) -> None:
         deadline = time.monotonic() + args.timeout
-        while win.worker.busy and time.monotonic() < deadline:
+        while (win.worker.busy or win.outline.worker.busy) and time.monotonic() < deadline:
             app.processEvents()
             time.sleep(0.01)
         win.worker.wait_until_idle(timeout=args.timeout)
+        win.outline.worker.wait_until_idle(timeout=args.timeout)
         end = time.monotonic() + seconds
         while time.monotonic() < end:
             app.processEvents()
@@ -133,6 +136,9 @@ def main(argv: list[str] | None = None) -> int:
     settle(1.0)
     if win.bridge is None:
         log.warning("no model weights: the screenshots show the first-run state (not for the README)")
+    shot("00-welcome")  # what a new user meets: the samples, a photo of their own, or the template face
+    win.files.open_photo(portrait)
+    settle(1.0)
     shot("01-opened")
 
     doc, tools = win.doc, win.tools
@@ -177,6 +183,21 @@ def main(argv: list[str] | None = None) -> int:
         doc.set_shape_all(ShapeSource(key, 0.5))
         win.docks["shapes"].raise_()
     shot("06-shape-morph")
+
+    # Where a part's shape morph is heading, outlined in the mask view before "Apply to mask": the hair
+    # toward a face whose hair parts the other way (the mirrored sample, when it is there).
+    mirrored = SAMPLES / "generated-2.png"
+    if mirrored.exists():
+        win.files.add_reference(mirrored)
+        settle()
+    if doc.references:
+        key = list(doc.references)[-1]
+        doc.set_shape_all(None)
+        tools.current_class = 13
+        doc.set_shape(13, ShapeSource(key, 0.8))
+        win.shape_panel.rows[13].setFocus()
+    shot("08-shape-outline")
+    doc.set_shape(13, None)
 
     # Before / after: the original face in the result pane.
     win.actions_.before_after.setChecked(True)

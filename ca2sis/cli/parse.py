@@ -81,13 +81,18 @@ def run(args: argparse.Namespace) -> int:
                                      whole_image_if_no_face=args.whole_image, detector=args.detector)
             mask = portrait.mask_in_photo()
             save_mask(target, mask)
+            written = [target]
             if args.preview:
-                save_mask(target.with_name(f"{target.stem}_preview.png"), mask, colour=True)
+                written.append(target.with_name(f"{target.stem}_preview.png"))
+                save_mask(written[-1], mask, colour=True)
             for w in portrait.warnings:
                 log.warning("%s: %s", photo.name, w)
+            print(f"{photo} → {', '.join(str(p) for p in written)}")  # what was written, where
         except (PhotoError, NoFaceError, ValueError, OSError) as exc:
             failed += 1
             log.error("%s", exc)
     if failed:
         log.error("%d of %d photo(s) failed", failed, len(targets))
+    elif len(targets) > 1:
+        print(f"{len(targets)} masks written to {args.out}")
     return 1 if failed else 0

@@ -8,7 +8,7 @@ import time
 import numpy as np
 
 from ca2sis.classes import CELEBAMASK_HQ
-from ca2sis.requests import RenderRequest, RenderResult, content_key
+from ca2sis.requests import RenderCancelled, RenderRequest, RenderResult, content_key
 
 
 class FakeEditor:
@@ -26,9 +26,12 @@ class FakeEditor:
         self.masks: dict[str, np.ndarray] = {}
         self.faces: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self.requests: list[RenderRequest] = []
+        self.cancelled = 0  # renders given up half-way
+        self.faces_added = 0
         self.lock = threading.Lock()
 
     def add_face(self, image: np.ndarray, mask: np.ndarray) -> str:
+        self.faces_added += 1
         key = "face-" + content_key(image, mask)
         self.faces[key] = (image, mask)
         return key
@@ -38,13 +41,19 @@ class FakeEditor:
         self.masks[key] = mask.copy()
         return key
 
-    def render(self, request: RenderRequest) -> RenderResult:
+    def render(self, request: RenderRequest, *, cancelled=None) -> RenderResult:
         with self.lock:
             self.requests.append(request)
-        if self.delay:
-            time.sleep(self.delay)
+        end = time.monotonic() + self.delay
+        while time.monotonic() < end:  # like the real editor: a cancelled render stops early
+            if cancelled is not None and cancelled():
+                self.cancelled += 1
+                raise RenderCancelled("cancelled")
+            time.sleep(0.005)
         if self.fail:
             raise ValueError("the fake model refuses")
+        if request.own_key is not None and request.own_key not in self.faces:
+            raise KeyError(f"no face registered under {request.own_key!r}")  # as the editor says after evicting it
         image = self.classes.colorize(self.masks[request.mask_key])
         # Styles brighten the picture by their blend weights, so different settings look different.
         shift = int(sum(s.alpha for _, s in request.styles if s.kind != "own") * 40) % 200

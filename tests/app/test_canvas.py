@@ -106,3 +106,22 @@ def test_painting_renders_live_and_on_release(loaded, qtbot):
     loaded.worker.wait_until_idle(5)
     shown = loaded.result.result
     assert np.array_equal(shown, loaded.doc.classes.colorize(loaded.doc.mask))
+
+
+def test_the_canvas_shows_each_stroke_although_it_repaints_only_what_changed(loaded, qtbot):
+    from PySide6.QtWidgets import QApplication
+
+    from app.qt_util import from_qimage
+
+    doc, canvas, tools = loaded.doc, loaded.canvas, loaded.tools
+    tools.current_class, tools.brush_size = 18, 6
+    assert canvas.scale > 3  # each mask pixel covers several screen pixels
+    for x in (12, 40):  # two strokes far apart: two separate repaints of small regions
+        drag(canvas, [(x, 30), (x + 2, 30)])
+        QApplication.processEvents()
+    shown = from_qimage(canvas.grab().toImage())
+    colours = doc.classes.palette()[doc.mask].astype(float)
+    expected = doc.face * (1 - tools.opacity) + colours * tools.opacity  # the class colours over the photo
+    for x in (13, 41):
+        p = canvas.to_widget(x + 0.5, 30.5)
+        assert np.abs(shown[int(p.y()), int(p.x())].astype(int) - expected[30, x]).max() <= 2

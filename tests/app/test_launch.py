@@ -70,3 +70,14 @@ def test_a_missing_photo_fails_the_smoke_test_but_still_writes_the_screenshot(qa
     out = tmp_path / "shot.png"
     assert main(["--screenshot", str(out), "--open", str(tmp_path / "nope.jpg"), "--timeout", "60"]) == 1
     assert out.exists()
+
+
+def test_the_help_of_main_lists_the_editor_and_its_options(capsys):
+    import main
+
+    with pytest.raises(SystemExit) as stop:
+        main.main(["--help"])
+    assert stop.value.code == 0
+    text = capsys.readouterr().out
+    assert "opens the editor" in text and "--open FILE" in text and "--weights" in text
+    assert all(command in text for command in ("render", "parse", "train", "evaluate", "models"))

@@ -1,5 +1,7 @@
 """The main window with a fake model: references, styles, shapes, projects, exports."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
@@ -43,9 +45,9 @@ def test_dropping_a_reference_file_on_a_class_row_sets_that_class_style(loaded, 
     drop(loaded.style_panel.rows[13], file_mime(reference_file))
     qtbot.waitUntil(lambda: doc.style_of(13).kind == "reference", timeout=5000)
     ref = doc.references[doc.style_of(13).reference]
-    assert ref.name == "ref" and ref.image.shape == (64, 64, 3)
+    assert ref.name == "ref.png" and ref.image.shape == (64, 64, 3)
     assert all(doc.style_of(c).kind == "own" for c in range(19) if c != 13)
-    assert loaded.style_panel.rows[13].source.currentText() == "ref"  # the row shows it
+    assert loaded.style_panel.rows[13].source.currentText() == "ref.png"  # the row shows it
     qtbot.waitUntil(lambda: any(s for s in loaded.editor.requests[-1].styles), timeout=3000)
     doc.undo()
     assert doc.style_of(13).kind == "own"
@@ -198,17 +200,31 @@ def test_a_wrong_mask_file_is_refused_clearly(window, tmp_path, monkeypatch):
     assert "palette" in errors[0] and window.doc.face is None
 
 
-def test_recovery_after_a_crash(window, tmp_path, monkeypatch):
+def test_recovery_after_a_crash_keeps_the_work_and_its_name_without_the_process_id(window, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
     from app.project_io import save_project
 
     image, mask = face_pair()
     window.doc.load_face(mask, image, "lost work")
-    orphan = window.files.autosaver.folder / "999999999-lost_work.ca2sis"
+    orphan = window.files.autosaver.folder / "999999999-lost_work.ca2sis"  # the crashed editor's process id
     save_project(window.doc, orphan, mark_clean=False)
     window.doc.load_face(np.zeros((64, 64), np.uint8), None, "blank")
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
     assert window.files.offer_recovery()
     assert np.array_equal(window.doc.mask, mask) and window.doc.dirty and not orphan.exists()
+    assert window.doc.name == "lost work" and "999999999" not in window.windowTitle()
+    asked, prompts = {}, []
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda parent, title, start, filters: asked.update(
+        start=start) or ("", ""))
+    window.files.save()
+    assert Path(asked["start"]).name == "lost work.ca2sis"  # the default file name
+    monkeypatch.setattr(QMessageBox, "question", lambda parent, title, text, *a: prompts.append(text)
+                        or QMessageBox.StandardButton.Cancel)
+    window.interactive = True
+    assert not window.files.maybe_keep_changes()
+    window.interactive = False
+    assert prompts == ["Save the changes to lost work?"]
 
 
 def test_a_wrong_weights_file_is_reported_and_the_first_run_panel_says_why(qtbot, services, monkeypatch):
@@ -234,15 +250,15 @@ def test_a_wrong_weights_file_is_reported_and_the_first_run_panel_says_why(qtbot
 
 
 def test_hidden_classes_are_transparent_on_the_canvas():
-    from app.canvas import compose
+    from app.canvas import overlay_lut
     from ca2sis.classes import CELEBAMASK_HQ
 
-    face = np.full((2, 2, 3), 100, np.uint8)
-    mask = np.array([[1, 1], [13, 13]], np.uint8)
     alpha = np.full(19, 0.5, np.float32)
     alpha[13] = 0.0
-    out = compose(face, mask, CELEBAMASK_HQ.palette(), alpha)
-    assert (out[1] == 100).all() and (out[0, 0] == [152, 50, 50]).all()
+    lut = overlay_lut(CELEBAMASK_HQ.palette(), alpha)
+    assert lut[13] == 0  # fully transparent: the photo shows through
+    r, g, b = CELEBAMASK_HQ[1].color  # skin at half opacity, premultiplied ARGB32
+    assert lut[1] == (128 << 24) | (round(r * 128 / 255) << 16) | (round(g * 128 / 255) << 8) | round(b * 128 / 255)
 
 
 def test_models_without_a_mapping_network_disable_the_dice(window):
@@ -279,7 +295,8 @@ def test_registering_weights_loads_the_registered_copy(window, qtbot, tmp_path):
     window.register_model(tmp_path / "latest_net_G.pth")
     window.worker.wait_until_idle(5)
     qtbot.waitUntil(lambda: window.bridge is not None, timeout=3000)
-    assert registered == [tmp_path / "latest_net_G.pth"] and window.right.currentWidget() is window.result
+    # the model is loaded; nothing is open yet, so the result pane offers ways to start
+    assert registered == [tmp_path / "latest_net_G.pth"] and window.right.currentWidget() is window.welcome
 
 
 def test_a_mask_of_the_photo_size_can_replace_the_painted_mask(loaded, tmp_path, monkeypatch):

@@ -90,3 +90,66 @@ def test_a_job_submitted_from_a_result_callback_is_delivered(worker, qtbot):
     worker.finished.connect(on_result)
     worker.submit("first", lambda: 1, channel="one")
     qtbot.waitUntil(lambda: results == [1, 2], timeout=3000)
+
+
+def test_a_final_submission_interrupts_a_running_interruptible_job_and_a_live_one_does_not(worker):
+    started, delivered = threading.Event(), []
+    worker.finished.connect(lambda r: delivered.append(r.value))
+
+    def preview(stop):
+        def fn():
+            started.set()
+            if stop.wait(3):  # an interruptible job checks its event and gives up
+                raise RuntimeError("interrupted")
+            return "preview"
+        return fn
+
+    stop = threading.Event()
+    worker.submit("preview 1", preview(stop), stop=stop)
+    assert started.wait(2)
+    worker.submit("preview 2", lambda: "preview 2")  # a newer live preview waits for the running one
+    assert not stop.is_set()
+    t = time.monotonic()
+    worker.submit("final", lambda: "final", interrupt=True)  # the stroke ended: the running preview is stale
+    assert stop.is_set()
+    assert worker.wait_until_idle(5)
+    assert delivered == ["final"] and time.monotonic() - t < 2.5
+
+
+def test_jobs_without_a_stop_event_are_never_interrupted(worker):
+    started, delivered = threading.Event(), []
+    worker.finished.connect(lambda r: delivered.append(r.value))
+    worker.submit("slider 1", lambda: started.set() or time.sleep(0.3) or "slider 1")
+    assert started.wait(2)
+    worker.submit("slider 2", lambda: "slider 2", interrupt=True)
+    assert worker.wait_until_idle(5)
+    assert delivered == ["slider 2"] and worker.dropped == 1
+
+
+def test_start_and_end_of_each_job_are_stamped(worker):
+    results = []
+    worker.finished.connect(results.append)
+    before = time.perf_counter()
+    worker.submit("x", lambda: time.sleep(0.05))
+    worker.wait_until_idle(5)
+    r = results[0]
+    assert before <= r.started < r.finished <= time.perf_counter() and r.finished - r.started >= 0.05
+
+
+def test_a_final_submission_equal_to_the_pending_preview_still_interrupts_the_running_one(worker):
+    started, delivered = threading.Event(), []
+    worker.finished.connect(lambda r: delivered.append(r.value))
+    stop = threading.Event()
+
+    def preview():
+        started.set()
+        if stop.wait(3):
+            raise RuntimeError("interrupted")
+        return "preview 1"
+
+    worker.submit("mask 1", preview, stop=stop)
+    assert started.wait(2)
+    worker.submit("mask 2", lambda: "mask 2", stop=threading.Event())  # the last live preview: the final mask
+    assert worker.submit("mask 2", lambda: "final", interrupt=True) is None  # the stroke ends: nothing new to ask
+    assert stop.is_set()  # but the stale preview still running is stopped
+    assert worker.wait_until_idle(5) and delivered == ["mask 2"]

@@ -176,3 +176,50 @@ def test_cuda_renders_close_to_the_cpu(tiny_model, face, precision: str) -> None
     assert gpu.device_label.startswith("CUDA")
     out = gpu.reconstruct(*face).astype(int)
     assert np.abs(ref - out).mean() < (1 if precision == "fp32" else 6)
+
+
+def test_a_render_stops_between_layers_once_it_is_cancelled(editor: Editor, face) -> None:
+    from ca2sis.requests import RenderCancelled
+
+    mask_key, own_key = editor.add_mask(face[1]), editor.add_face(*face)
+    asked = []
+
+    def cancelled() -> bool:
+        asked.append(True)
+        return len(asked) > 3  # the caller moved on while the generator was half-way
+
+    with pytest.raises(RenderCancelled):
+        editor.render(RenderRequest(mask_key, own_key), cancelled=cancelled)
+    assert len(asked) == 4
+    # the next render is not affected, and a caller that never cancels gets its image
+    assert editor.render(RenderRequest(mask_key, own_key), cancelled=lambda: False).image.shape == (32, 32, 3)
+    assert editor.render(RenderRequest(mask_key, own_key)).image.shape == (32, 32, 3)
+
+
+def test_render_timings_split_the_generator_from_the_conversion_to_an_image(editor: Editor, face) -> None:
+    result = editor.render(RenderRequest(editor.add_mask(face[1]), editor.add_face(*face)))
+    assert set(result.timings) == {"encode", "generate", "to_image"}
+    assert result.seconds >= result.timings["generate"] + result.timings["to_image"]
+
+
+def test_interactive_use_leaves_one_core_to_the_gui_thread() -> None:
+    from ca2sis.device import use_interactive_threads
+
+    before = torch.get_num_threads()
+    try:
+        assert use_interactive_threads(cores=2) == 1 and torch.get_num_threads() == 1
+        assert use_interactive_threads(cores=8) == 7 and torch.get_num_threads() == 7
+        assert use_interactive_threads(cores=1) == 1
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_an_alpha_slider_on_a_random_style_does_not_rerun_the_mapping_network(editor: Editor, face) -> None:
+    key, mask_key = editor.add_face(*face), editor.add_mask(face[1])
+    renders = [editor.render(RenderRequest.build(mask_key, key, {13: StyleSource("random", seed=5, alpha=a)}))
+               for a in (0.3, 0.6, 0.9)]
+    assert editor.calls["mapping"] == 1 and editor.calls["generator"] == 3
+    assert not np.array_equal(renders[0].image, renders[2].image)  # the slider still moves the style
+    editor.render(RenderRequest.build(mask_key, None, seed=2))  # random styles for every class: one more draw
+    editor.render(RenderRequest.build(mask_key, None, seed=2))
+    assert editor.calls["mapping"] == 2

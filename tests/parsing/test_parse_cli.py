@@ -78,3 +78,11 @@ def test_unknown_backend_is_reported(tmp_path, tiny_models, capsys):
     src = write_photo(tmp_path / "f.png", 64, 64)
     assert main.main(["parse", str(src), "-o", str(tmp_path / "m.png"), "--backend", "nope"]) == 2
     assert "unknown parser 'nope'" in capsys.readouterr().err
+
+
+def test_success_says_what_was_written_where(tmp_path, tiny_models, capsys):
+    src = write_photo(tmp_path / "face.jpg", 64, 64)
+    out = tmp_path / "out" / "mask.png"
+    assert main.main(["parse", str(src), "-o", str(out), "--aligned", "--preview"]) == 0
+    printed = capsys.readouterr().out
+    assert str(out) in printed and str(out.with_name("mask_preview.png")) in printed and str(src) in printed
