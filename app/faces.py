@@ -57,6 +57,24 @@ def open_face(
     return _open_without_pipeline(services, path, classes, progress)
 
 
+def face_side(face: Any) -> float | None:
+    """The side in photo pixels of a detected face's CelebA-HQ-framed square (None when unknown)."""
+    side = getattr(face, "crop_side", None)
+    return float(side) if side is not None else None
+
+
+def too_small(face: Any, resolution: int | None) -> str | None:
+    """Why ``face`` would come out soft on a model drawing ``resolution``² faces, or None when it is big
+    enough: the model would have to enlarge the photo's pixels, so an edit looks blurred."""
+    side = face_side(face)
+    if side is None or not resolution or side >= resolution:
+        return None
+    return (f"This face is small: its square is {side:.0f} px in the photo, and the model draws "
+            f"{resolution} px, so the edited face would be enlarged {resolution / side:.1f}× and look soft. "
+            f"A sharp result needs a face whose square is at least {resolution} px (eyes about "
+            f"{resolution * 125 / 512:.0f} px apart).")
+
+
 def _open_without_pipeline(
     services: Services, path: Path, classes: ClassTable, progress: Progress | None
 ) -> OpenedFace:

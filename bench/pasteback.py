@@ -14,7 +14,7 @@ pastes of the same render are compared, in one run:
 Reported per paste: the mean absolute difference to the original photo (grey levels, RGB mean)
 outside the edited classes' region dilated by 3 px of the 512² framing, inside the crop's square
 (where a paste can act) and over the whole photo; the seam: the mean jump of (export − original)
-across the crop's border, between 3 px inside and 3 px outside, along its four sides; and the same
+across the crop's border, between 4 px inside and 4 px outside, along its four sides; and the same
 difference outside the dilated hair alone (this one measures the generator, which re-renders the
 whole face, not the paste).
 """
@@ -62,8 +62,10 @@ def in_photo(mask: np.ndarray, transform: AlignTransform, dilate_px: int) -> np.
     return cv2.warpAffine(grown, t.matrix, (w, h), flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP) > 0
 
 
-def border_jump(export: np.ndarray, photo: np.ndarray, transform: AlignTransform, step: int = 3) -> float:
-    """Mean |Δ(export − original)| across the crop's border, 2·``step`` aligned px apart, RGB mean."""
+def border_jump(export: np.ndarray, photo: np.ndarray, transform: AlignTransform, inside: int = 4,
+                outside: int = 4) -> float:
+    """Mean |Δ(export − original)| across the crop's border, from ``outside`` aligned px outside it to
+    ``inside`` px inside, RGB mean: a straight seam along the crop's border shows here."""
     size = transform.size
     m = transform.matrix.copy()
     m[:, 2] += MARGIN  # the aligned frame with MARGIN px around it
@@ -73,8 +75,8 @@ def border_jump(export: np.ndarray, photo: np.ndarray, transform: AlignTransform
     d = [cv2.warpAffine(a.astype(np.float32), m, frame, flags=cv2.INTER_LINEAR) for a in (export, photo)]
     diff = (d[0] - d[1]).mean(2)
     a, b = MARGIN, MARGIN + size - 1  # first and last rows/columns of the crop
-    pairs = [(np.s_[a + step, a:b], np.s_[a - step, a:b]), (np.s_[b - step, a:b], np.s_[b + step, a:b]),
-             (np.s_[a:b, a + step], np.s_[a:b, a - step]), (np.s_[a:b, b - step], np.s_[a:b, b + step])]
+    pairs = [(np.s_[a + inside, a:b], np.s_[a - outside, a:b]), (np.s_[b - inside, a:b], np.s_[b + outside, a:b]),
+             (np.s_[a:b, a + inside], np.s_[a:b, a - outside]), (np.s_[a:b, b - inside], np.s_[a:b, b + outside])]
     jumps = [np.abs(diff[i] - diff[o])[inside_photo[i] & inside_photo[o]] for i, o in pairs]
     jumps = np.concatenate(jumps)
     return float(jumps.mean()) if jumps.size else float("nan")

@@ -34,7 +34,6 @@ TEMPLATE_WEIGHTS = np.array([1.0, 1.0, 0.5, 1.0, 1.0])
 TINY_FACE_PX = 64  # faces narrower than this (eye-to-eye based estimate) get a warning
 # The five points' names, in :class:`FaceBox` order: left and right as seen in the image.
 LANDMARK_NAMES = ("left_eye", "right_eye", "nose", "mouth_left", "mouth_right")
-PASTED_GROUPS = ("face", "hair", "neck", "accessory")  # class groups an edit pastes back into the photo
 
 
 class NoFaceError(ValueError):
@@ -208,12 +207,21 @@ def align_face(photo: np.ndarray, face: FaceBox, size: int = 512) -> tuple[np.nd
     return warp_to_aligned(photo, transform), transform
 
 
+def _edge_ramp(size: int, width: float) -> np.ndarray:
+    """``size``² weights rising smoothly from 0 at the square's edge to 1 at ``width`` px inside it."""
+    d = np.minimum(np.arange(size) + 0.5, size - 0.5 - np.arange(size)).astype(np.float32)
+    t = np.clip(np.minimum.outer(d, d) / max(width, 1.0), 0.0, 1.0)
+    return t * t * (3.0 - 2.0 * t)
+
+
 def blend_weights(size: int, face_mask: np.ndarray | None = None, feather: float | None = None) -> np.ndarray:
     """Soft ``size``² paste weights in [0, 1]: 1 inside, fading to 0 over about ``2 × feather`` px.
 
     ``face_mask`` (any square size; bool, 0–1 float or 0–255) limits the paste to a region, e.g. the
     person's classes (:func:`paste_region`); without it the whole square is pasted with soft edges.
-    The fade lies inside the region and inside the square, so nothing outside them changes.
+    The fade lies inside the region, so nothing outside it changes; where the region reaches the
+    square's edge (a neck, long hair) it also fades out over the outer 6% of the square, so the
+    pasted face meets the photo's person gradually instead of along the crop's straight border.
     """
     if face_mask is None:
         feather = max(1.0, 0.04 * size if feather is None else feather)
@@ -226,12 +234,13 @@ def blend_weights(size: int, face_mask: np.ndarray | None = None, feather: float
         if region.shape != (size, size):
             region = cv2.resize(region, (size, size), interpolation=cv2.INTER_LINEAR)
     region = region.copy()
-    region[[0, -1], :] = 0.0  # the square's own edge fades too (a neck that reaches the crop's border)
+    region[[0, -1], :] = 0.0
     region[:, [0, -1]] = 0.0
     # Erode first so the fade happens inside the region, then blur for the fade itself.
     r = int(round(feather))
     region = cv2.erode(region, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
-    return np.clip(cv2.GaussianBlur(region, (0, 0), feather / 2), 0.0, 1.0)
+    weights = np.clip(cv2.GaussianBlur(region, (0, 0), feather / 2), 0.0, 1.0)
+    return weights if face_mask is None else weights * _edge_ramp(size, 0.06 * size)
 
 
 def _to_photo(image: np.ndarray, transform: AlignTransform, roi: _Roi, flags: int, border: int) -> np.ndarray:
@@ -317,7 +326,7 @@ def paste_region(
     original, edited = np.asarray(original), np.asarray(edited)
     if original.shape != edited.shape:
         raise ValueError(f"the original mask is {original.shape} but the edited one {edited.shape}")
-    person = classes.in_groups(*PASTED_GROUPS) or tuple(c.id for c in classes if c.id != classes.background)
+    person = classes.person()
     changed = original != edited
     region = np.isin(original, person) | np.isin(edited, person) | changed
     if reshaped is not None:

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+PERSON_GROUPS = ("face", "hair", "neck", "accessory")  # what belongs to the person (ClassTable.person)
+
 
 @dataclass(frozen=True)
 class FaceClass:
@@ -67,6 +69,11 @@ class ClassTable:
     def in_groups(self, *groups: str) -> tuple[int, ...]:
         """Ids of the classes in any of ``groups`` (``face``, ``hair``, ``neck``, ``accessory``, ...)."""
         return tuple(c.id for c in self.classes if c.group in groups)
+
+    def person(self) -> tuple[int, ...]:
+        """The person's classes, what an edited face brings back into its photo: the face, hair, neck
+        and accessory groups (every class but the background in a table without groups)."""
+        return self.in_groups(*PERSON_GROUPS) or tuple(c.id for c in self.classes if c.id != self.background)
 
     def flip_lut(self) -> np.ndarray:
         """Lookup table that maps each class id to its mirror (itself when it has none)."""
