@@ -163,7 +163,7 @@ def scatter(
 ) -> list[tuple[np.ndarray, bool]]:
     """Up to ``count`` non-overlapping placements (matrix, cut) of faces in a photo of ``size``.
 
-    A cut face has 15–35% of its width outside the photo on one side (its eyes stay inside).
+    A cut face has 15–35% of its width outside the photo on one side (sometimes an eye with it).
     """
     w, h = size
     placed: list[tuple[np.ndarray, bool]] = []
