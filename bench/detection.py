@@ -20,7 +20,6 @@ downloadable RetinaFace when installed.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
@@ -33,11 +32,12 @@ sys.path.insert(0, str(ROOT))
 
 from photo_scenes import (  # noqa: E402
     BACKGROUND_SOURCES,
-    DEFAULT_DATA,
+    arguments,
     backgrounds_from,
     held_out,
     instruction_set,
     read_face,
+    ready,
 )
 
 from ca2sis.atomic import atomic_write_json  # noqa: E402
@@ -129,22 +129,15 @@ def bench_detector(name: str, scenes: list[Scene], blanks: list[Scene]) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    p = arguments(__doc__.split("\n\n")[0])
     p.add_argument("--photos", type=int, default=48, help="photos with faces")
     p.add_argument("--empty", type=int, default=24, help="face-free backgrounds")
     p.add_argument("--detectors", default="mobilenet,parsing", help="comma-separated: mobilenet, resnet50, parsing")
-    p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--json", type=Path, help="write the results here")
     args = p.parse_args(argv)
-    import torch
+    if not ready(args):
+        return 2
     from parsing import machine
 
-    torch.set_num_threads(args.threads)
-    if not (args.data / "images").is_dir():
-        print(f"no data at {args.data.resolve()}", file=sys.stderr)
-        return 2
     scenes, blanks = build_photos(args.data, args.photos, args.empty, args.seed)
     results = [bench_detector(name, scenes, blanks) for name in args.detectors.split(",") if name]
     report = {"machine": {**machine(), "instruction_set": instruction_set()}, "photos": len(scenes),

@@ -21,7 +21,6 @@ whole face, not the paste).
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
@@ -33,7 +32,7 @@ from tqdm import tqdm
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from photo_scenes import BACKGROUND_SOURCES, DEFAULT_DATA, backgrounds_from, held_out, instruction_set  # noqa: E402
+from photo_scenes import BACKGROUND_SOURCES, arguments, backgrounds_from, held_out, instruction_set, ready  # noqa: E402
 
 from ca2sis.align import AlignTransform, paste_back, paste_edit, paste_region  # noqa: E402
 from ca2sis.atomic import atomic_write_json  # noqa: E402
@@ -87,23 +86,15 @@ def mad(a: np.ndarray, b: np.ndarray, where: np.ndarray) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    p = arguments(__doc__.split("\n\n")[0])
     p.add_argument("--faces", type=int, default=20)
-    p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--json", type=Path, help="write the results here")
     args = p.parse_args(argv)
-    import torch
-
+    if not ready(args):
+        return 2
     from ca2sis.portrait import open_portrait
     from ca2sis.requests import RenderRequest, StyleSource
     from ca2sis.weights import load_editor
 
-    torch.set_num_threads(args.threads)
-    if not (args.data / "images").is_dir():
-        print(f"no data at {args.data.resolve()}", file=sys.stderr)
-        return 2
     rng = np.random.default_rng(args.seed)
     held, others = held_out(args.data)
     backgrounds = backgrounds_from(others[:BACKGROUND_SOURCES])

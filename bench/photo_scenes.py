@@ -7,6 +7,7 @@ never saw either) first. Background pieces come from the other photos, cut with 
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -68,3 +69,24 @@ def instruction_set() -> str:
         if f" {isa}" in flags:
             return isa.replace("avx512f", "avx512")
     return "no avx2"
+
+
+def arguments(description: str) -> argparse.ArgumentParser:
+    """The options both photo benchmarks take: --data, --threads, --seed, --json."""
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    p.add_argument("--threads", type=int, default=1, help="CPU threads for torch")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", type=Path, help="write the results here")
+    return p
+
+
+def ready(args: argparse.Namespace) -> bool:
+    """Set the thread count; False (after saying why) when the shared data is not there."""
+    import torch
+
+    torch.set_num_threads(args.threads)
+    if not (args.data / "images").is_dir():
+        print(f"no data at {args.data.resolve()}", file=sys.stderr)
+        return False
+    return True
