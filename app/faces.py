@@ -21,6 +21,7 @@ from app.services import FaceNotFound, Services, center_square, sibling_mask
 from ca2sis.classes import ClassTable
 
 Progress = Callable[[str, float], None]
+EYES_IN_FRAMING = 125.3 / 512  # the eye distance in the CelebA-HQ framing, as a share of its side
 
 
 @dataclass
@@ -72,7 +73,7 @@ def too_small(face: Any, resolution: int | None) -> str | None:
     return (f"This face is small: its square is {side:.0f} px in the photo, and the model draws "
             f"{resolution} px, so the edited face would be enlarged {resolution / side:.1f}× and look soft. "
             f"A sharp result needs a face whose square is at least {resolution} px (eyes about "
-            f"{resolution * 125 / 512:.0f} px apart).")
+            f"{resolution * EYES_IN_FRAMING:.0f} px apart).")
 
 
 def _open_without_pipeline(

@@ -133,3 +133,25 @@ def test_the_exported_photo_keeps_its_own_background(window, tmp_path, monkeypat
     square = changed[y0:y1, x0:x1]
     assert 0.15 < square.mean() < 0.7  # the person changed, the background around it did not
     assert not changed[:, : max(0, x0 - 2)].any() and not changed[:, x1 + 2 :].any()
+
+
+def test_the_paste_reaches_where_styles_and_shape_morphs_changed_the_face():
+    from app.document import Document, ReferenceFace
+    from app.export import edit_reach
+    from ca2sis.requests import ShapeSource, StyleSource
+
+    doc = Document()
+    mask = np.zeros((512, 512), np.uint8)
+    mask[100:300, 150:350] = 13  # hair
+    mask[200:450, 180:330] = 1
+    doc.load_face(mask, np.zeros((512, 512, 3), np.uint8), "face")
+    assert edit_reach(doc) == (set(), None)
+    ref_mask = np.zeros((256, 256), np.uint8)
+    ref_mask[20:200, 20:236] = 13  # the reference's hair is much wider (and its mask smaller)
+    ref = doc.add_reference(ReferenceFace.make("ref", np.zeros((256, 256, 3), np.uint8), ref_mask))
+    doc.set_style(13, StyleSource("reference", ref.key))
+    doc.set_shape(13, ShapeSource(ref.key, 0.5))
+    restyled, reach = edit_reach(doc)
+    assert restyled == {13}
+    assert reach[60, 60] and reach[150, 200]  # the reference's hair (at this size) and the face's own
+    assert not reach[480, 10]
