@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.faces import face_side, too_small
 from app.qt_util import thumbnail
 
 
@@ -34,33 +35,49 @@ def face_crops(photo: np.ndarray, faces: list, margin: float = 0.25) -> list[np.
 
 
 class FacePicker(QDialog):
-    """Several faces were found: the user picks the one to edit (double-click or OK)."""
+    """Several faces were found: the user picks the one to edit (double-click or OK).
 
-    def __init__(self, photo: np.ndarray, faces: list, selected: int = 0, parent: QWidget | None = None) -> None:
+    Every face is listed, largest first, with its thumbnail, its size (the side of its framed square
+    in the photo) and its detection score; faces too small for the model (``resolution``) are marked
+    and say why in their tooltip.
+    """
+
+    def __init__(self, photo: np.ndarray, faces: list, selected: int = 0, parent: QWidget | None = None,
+                 resolution: int | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Choose a face")
         self.list = QListWidget()
         self.list.setViewMode(QListWidget.ViewMode.IconMode)
         self.list.setIconSize(QSize(128, 128))
         self.list.setMovement(QListWidget.Movement.Static)
-        for i, (crop, face) in enumerate(zip(face_crops(photo, faces), faces, strict=True)):
+        self.list.setWordWrap(True)
+        sizes = [face_side(f) or 0.0 for f in faces]
+        self.order = sorted(range(len(faces)), key=lambda i: -sizes[i])  # list row → face index
+        crops = face_crops(photo, faces)
+        for row, i in enumerate(self.order):
+            face = faces[i]
             score = getattr(face, "score", None)
-            item = QListWidgetItem(QIcon(thumbnail(crop, 128)), f"Face {i + 1}" + (f" ({score:.2f})" if score else ""))
+            text = f"Face {row + 1}" + (f"\n{sizes[i]:.0f} px" if sizes[i] else "")
+            text += f" · {score:.2f}" if score else ""
+            warning = too_small(face, resolution)
+            item = QListWidgetItem(QIcon(thumbnail(crops[i], 128)), text + ("\n⚠ small" if warning else ""))
+            item.setToolTip(warning or f"Its square is {sizes[i]:.0f} px in the photo.")
             self.list.addItem(item)
-        self.list.setCurrentRow(selected)
+        self.list.setCurrentRow(self.order.index(selected) if selected in self.order else 0)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         self.list.itemDoubleClicked.connect(lambda _item: self.accept())
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel(f"{len(faces)} faces were found. Which one do you want to edit?"))
+        layout.addWidget(QLabel(f"{len(faces)} faces were found, largest first. Which one do you want to edit?"))
         layout.addWidget(self.list)
         layout.addWidget(buttons)
-        self.resize(620, 340)
+        self.resize(660, 380)
 
     @property
     def choice(self) -> int:
-        return max(0, self.list.currentRow())
+        """The chosen face's index in the list of faces given (not its row)."""
+        return self.order[max(0, self.list.currentRow())]
 
 
 class ShortcutSheet(QDialog):

@@ -74,8 +74,30 @@ def write_animation(path: Path, frames: list[np.ndarray], fps: float = 12.0) -> 
     return atomic_write(path, write, suffix=suffix)
 
 
-def pasted_into_photo(doc: Document, result: np.ndarray, paste_back: Any) -> np.ndarray:
-    """The generated face put back into the full photo (through the alignment's inverse)."""
+def edit_reach(doc: Document) -> tuple[set[int], np.ndarray | None]:
+    """(restyled classes, where a shape morph may move a class or None): what the edit changed
+    besides the painted mask, for pasting only the edited person back into the photo."""
+    restyled = {c for c, source in doc.styles.items() if source.kind != "own"}
+    reach = np.zeros(doc.mask.shape, bool)
+    morphs = [(c, s) for c, s in doc.shapes.items()] + ([(None, doc.shape_all)] if doc.shape_all else [])
+    for cls, source in morphs:
+        ref = doc.references.get(source.reference)
+        if ref is None:
+            continue
+        ref_mask = np.asarray(Image.fromarray(ref.mask).resize(doc.mask.shape[::-1], Image.Resampling.NEAREST))
+        # A morph moves a class between its own outline and the reference's: both bound it.
+        classes = doc.classes.person() if cls is None else (cls,)
+        reach |= np.isin(ref_mask, classes) | np.isin(doc.mask, classes)
+    return restyled, (reach if reach.any() else None)
+
+
+def pasted_into_photo(doc: Document, result: np.ndarray, paste: Any) -> np.ndarray:
+    """The generated face put back into the full photo (through the alignment's inverse).
+
+    ``paste`` is :func:`ca2sis.align.paste_edit`: only the person's classes of the original and the
+    edited mask, what was painted and what a morph may reach are pasted, feathered and colour-matched,
+    so the photo keeps its own background unless the background class was restyled.
+    """
     if doc.context is None:
         raise ValueError("this face has no original photo to paste into (it was opened from a mask or a project "
                          "without one)")
@@ -85,10 +107,8 @@ def pasted_into_photo(doc: Document, result: np.ndarray, paste_back: Any) -> np.
         side = max(h + 2 * top, w + 2 * left, h, w)
         square = np.asarray(Image.fromarray(result).resize((side, side), Image.Resampling.LANCZOS))
         return square[top : top + h, left : left + w].copy()
-    if paste_back is None:
+    if paste is None:
         raise ValueError("pasting back needs the photo pipeline (ca2sis.align), which is not available")
-    size = getattr(doc.context.transform, "size", None) or (doc.face.shape[0] if doc.face is not None else None)
-    if size and result.shape[0] != size:
-        result = np.asarray(Image.fromarray(result).resize((int(size), int(size)), Image.Resampling.LANCZOS))
-    return paste_back(doc.context.photo, result, doc.context.transform)
-
+    restyled, reshaped = edit_reach(doc)
+    return paste(doc.context.photo, result, doc.context.transform, doc.original_mask, doc.mask, doc.classes,
+                 restyled, reshaped)

@@ -21,6 +21,7 @@ from app.services import FaceNotFound, Services, center_square, sibling_mask
 from ca2sis.classes import ClassTable
 
 Progress = Callable[[str, float], None]
+EYES_IN_FRAMING = 125.3 / 512  # the eye distance in the CelebA-HQ framing, as a share of its side
 
 
 @dataclass
@@ -55,6 +56,24 @@ def open_face(
         context = PhotoContext(p.photo, p.transform, p.face_index, warnings, pad)
         return OpenedFace(path.stem, p.aligned, p.mask, context, list(p.faces or []), p.face_index, warnings)
     return _open_without_pipeline(services, path, classes, progress)
+
+
+def face_side(face: Any) -> float | None:
+    """The side in photo pixels of a detected face's CelebA-HQ-framed square (None when unknown)."""
+    side = getattr(face, "crop_side", None)
+    return float(side) if side is not None else None
+
+
+def too_small(face: Any, resolution: int | None) -> str | None:
+    """Why ``face`` would come out soft on a model drawing ``resolution``² faces, or None when it is big
+    enough: the model would have to enlarge the photo's pixels, so an edit looks blurred."""
+    side = face_side(face)
+    if side is None or not resolution or side >= resolution:
+        return None
+    return (f"This face is small: its square is {side:.0f} px in the photo, and the model draws "
+            f"{resolution} px, so the edited face would be enlarged {resolution / side:.1f}× and look soft. "
+            f"A sharp result needs a face whose square is at least {resolution} px (eyes about "
+            f"{resolution * EYES_IN_FRAMING:.0f} px apart).")
 
 
 def _open_without_pipeline(

@@ -21,7 +21,7 @@ from app.autosave import Autosaver
 from app.dialogs import FacePicker
 from app.document import ReferenceFace
 from app.export import animation_plans, pasted_into_photo, write_animation
-from app.faces import OpenedFace, open_face
+from app.faces import OpenedFace, open_face, too_small
 from app.project_io import SUFFIX, ProjectError, load_project, save_project
 from app.services import IMAGE_SUFFIXES, FaceNotFound
 from app.worker import JobResult, ProgressRelay
@@ -153,17 +153,26 @@ class FileOps:
             if choice != opened.face_index:
                 self.open_photo(path, face_index=choice, confirmed=True)
                 return
+        chosen = opened.faces[opened.face_index] if opened.faces and opened.face_index is not None else None
+        warning = too_small(chosen, self._model_resolution())
+        if warning and not self.win.ask("Small face", f"{warning}\n\nOpen it anyway?"):
+            return
         self.doc.load_face(opened.mask, opened.aligned, opened.name, opened.context)
-        self.win.statusBar().showMessage(f"Opened {path.name}" + (f" — {'; '.join(opened.warnings)}"
-                                                                  if opened.warnings else ""), 10000)
+        notes = opened.warnings + (["the face is small for the model: expect a soft result"] if warning else [])
+        self.win.statusBar().showMessage(f"Opened {path.name}" + (f" — {'; '.join(notes)}" if notes else ""), 10000)
 
     def _choose_face(self, opened: OpenedFace) -> int | None:
         if not self.win.interactive:
             return opened.face_index or 0
-        picker = FacePicker(opened.context.photo, opened.faces, opened.face_index or 0, self.win)
+        picker = FacePicker(opened.context.photo, opened.faces, opened.face_index or 0, self.win,
+                            self._model_resolution())
         chosen = picker.exec()
         self.win.return_focus()
         return picker.choice if chosen else None
+
+    def _model_resolution(self) -> int | None:
+        """The loaded model's output side (None before a model is loaded)."""
+        return getattr(getattr(self.win.bridge, "editor", None), "resolution", None)
 
     def open_mask(self, path: Path | None = None) -> bool:
         """Read a mask on the worker, then use it (False: nothing to read). A refused file changes nothing."""

@@ -7,17 +7,20 @@ its ``l_eye`` is the subject's left eye, on the image's right.)
 
 Alignment is a similarity transform (rotation, uniform scale, shift) fitted to those five points and
 :data:`TEMPLATE_512`; it keeps the 2×3 matrix so that :func:`paste_back` can warp an edited face,
-at any square size, back into the full-resolution photo.
+at any square size, back into the full-resolution photo. :func:`paste_edit` pastes only what belongs
+to the person (:func:`paste_region`), so the generated background never replaces the photo's.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
 
 import ca2sis.photo  # noqa: F401  (first cv2 import: drops its Qt plugin path, see there)
+from ca2sis.classes import CELEBAMASK_HQ, ClassTable
 
 # Where the five points sit in a 512² CelebA-HQ crop. Measured on the 900 CelebAMask-HQ mini masks
 # (aligned 512² crops): medians over the 865 faces that show both eyes, the nose and the mouth, of
@@ -29,6 +32,8 @@ TEMPLATE_512 = np.array(
 # The nose tip moves with head yaw more than eyes and mouth corners do: trust it less in the fit.
 TEMPLATE_WEIGHTS = np.array([1.0, 1.0, 0.5, 1.0, 1.0])
 TINY_FACE_PX = 64  # faces narrower than this (eye-to-eye based estimate) get a warning
+# The five points' names, in :class:`FaceBox` order: left and right as seen in the image.
+LANDMARK_NAMES = ("left_eye", "right_eye", "nose", "mouth_left", "mouth_right")
 
 
 class NoFaceError(ValueError):
@@ -46,6 +51,17 @@ class FaceBox:
         self.landmarks = np.asarray(self.landmarks, dtype=np.float32).reshape(5, 2)
         self.box = tuple(float(v) for v in self.box)  # type: ignore[assignment]
 
+    def to_dict(self) -> dict:
+        """Plain JSON-ready numbers in photo pixels: box, score, named landmarks, framed size."""
+        return {
+            "box": [round(v, 2) for v in self.box],
+            "score": round(self.score, 4),
+            "landmarks": {n: [round(float(x), 2), round(float(y), 2)]
+                          for n, (x, y) in zip(LANDMARK_NAMES, self.landmarks, strict=True)},
+            "crop_side": round(self.crop_side, 1),
+            "detector": self.detector,
+        }
+
     @property
     def width(self) -> float:
         return self.box[2] - self.box[0]
@@ -55,11 +71,20 @@ class FaceBox:
         return self.box[3] - self.box[1]
 
     @property
+    def eye_distance(self) -> float:
+        return float(np.linalg.norm(self.landmarks[1] - self.landmarks[0]))
+
+    @property
     def face_size(self) -> float:
         """The face's width in photo pixels as the aligned crop sees it (from the eye distance)."""
-        eyes = float(np.linalg.norm(self.landmarks[1] - self.landmarks[0]))
         # In the template the skin region is about 1.9× the eye distance wide.
-        return max(eyes * 1.9, min(self.width, self.height))
+        return max(self.eye_distance * 1.9, min(self.width, self.height))
+
+    @property
+    def crop_side(self) -> float:
+        """The side, in photo pixels, of this face's CelebA-HQ-framed square (what the model sees)."""
+        m = similarity_transform(self.landmarks, TEMPLATE_512, TEMPLATE_WEIGHTS)
+        return 512.0 / max(float(np.sqrt(abs(np.linalg.det(m[:, :2])))), 1e-9)
 
 
 @dataclass
@@ -182,26 +207,49 @@ def align_face(photo: np.ndarray, face: FaceBox, size: int = 512) -> tuple[np.nd
     return warp_to_aligned(photo, transform), transform
 
 
+def _edge_ramp(size: int, width: float) -> np.ndarray:
+    """``size``² weights rising smoothly from 0 at the square's edge to 1 at ``width`` px inside it."""
+    d = np.minimum(np.arange(size) + 0.5, size - 0.5 - np.arange(size)).astype(np.float32)
+    t = np.clip(np.minimum.outer(d, d) / max(width, 1.0), 0.0, 1.0)
+    return t * t * (3.0 - 2.0 * t)
+
+
 def blend_weights(size: int, face_mask: np.ndarray | None = None, feather: float | None = None) -> np.ndarray:
     """Soft ``size``² paste weights in [0, 1]: 1 inside, fading to 0 over about ``2 × feather`` px.
 
     ``face_mask`` (any square size; bool, 0–1 float or 0–255) limits the paste to a region, e.g. the
-    face classes of the parsed mask; without it the whole square is pasted with soft edges.
+    person's classes (:func:`paste_region`); without it the whole square is pasted with soft edges.
+    The fade lies inside the region, so nothing outside it changes; where the region reaches the
+    square's edge (a neck, long hair) it also fades out over the outer 6% of the square, so the
+    pasted face meets the photo's person gradually instead of along the crop's straight border.
     """
-    feather = max(1.0, 0.04 * size if feather is None else feather)
     if face_mask is None:
-        region = np.zeros((size, size), np.float32)
-        region[1:-1, 1:-1] = 1.0
+        feather = max(1.0, 0.04 * size if feather is None else feather)
+        region = np.ones((size, size), np.float32)
     else:
+        feather = max(1.0, 0.015 * size if feather is None else feather)  # a region's edge follows the face
         region = np.asarray(face_mask, dtype=np.float32)
         if region.max(initial=0) > 1.0:
             region = region / 255.0
         if region.shape != (size, size):
             region = cv2.resize(region, (size, size), interpolation=cv2.INTER_LINEAR)
+    region = region.copy()
+    region[[0, -1], :] = 0.0
+    region[:, [0, -1]] = 0.0
     # Erode first so the fade happens inside the region, then blur for the fade itself.
     r = int(round(feather))
     region = cv2.erode(region, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)))
-    return np.clip(cv2.GaussianBlur(region, (0, 0), feather / 2), 0.0, 1.0)
+    weights = np.clip(cv2.GaussianBlur(region, (0, 0), feather / 2), 0.0, 1.0)
+    return weights if face_mask is None else weights * _edge_ramp(size, 0.06 * size)
+
+
+def _to_photo(image: np.ndarray, transform: AlignTransform, roi: _Roi, flags: int, border: int) -> np.ndarray:
+    """A square aligned image (any side) warped into the photo's ``roi``."""
+    t = transform.for_size(image.shape[0])
+    m = t.matrix.copy()
+    m[:, 2] += m[:, :2] @ np.array([roi.x0, roi.y0], np.float64)
+    return cv2.warpAffine(image, m, (roi.x1 - roi.x0, roi.y1 - roi.y0), flags=flags | cv2.WARP_INVERSE_MAP,
+                          borderMode=border, borderValue=0)
 
 
 def paste_back(
@@ -211,13 +259,17 @@ def paste_back(
     face_mask: np.ndarray | None = None,
     feather: float | None = None,
     colour_match: bool = True,
+    match_mask: np.ndarray | None = None,
 ) -> np.ndarray:
     """The photo with ``aligned_result`` warped back into place, at the photo's full resolution.
 
-    ``aligned_result`` may be any square size (a 256² model output for a 512² transform). The seam
-    is feathered; with ``colour_match`` the result's mean colour along the seam is matched to the
-    photo, so a generator's slight global colour drift does not show as a ring. Only the face's
-    bounding box is processed, so a 50-megapixel photo costs little more than a small one.
+    ``aligned_result`` may be any square size (a 256² model output for a 512² transform); so may
+    ``face_mask``, the region to paste (see :func:`blend_weights`). The seam is feathered; with
+    ``colour_match`` the result's median colour along the seam is matched to the photo's, so a
+    generator's slight colour drift does not show as a ring. ``match_mask`` (a square of any side)
+    limits that measurement to where the result is meant to keep the photo's colours: a restyled
+    class must not be pulled back to its old colour. Only the face's bounding box is processed, so
+    a 50-megapixel photo costs little more than a small one.
     """
     photo = np.asarray(photo)
     res = np.asarray(aligned_result)
@@ -228,24 +280,24 @@ def paste_back(
             f"this transform belongs to a {transform.photo_size[0]}×{transform.photo_size[1]} photo, "
             f"not {photo.shape[1]}×{photo.shape[0]}"
         )
-    t = transform.for_size(res.shape[0])
     h, w = photo.shape[:2]
+    t = transform.for_size(res.shape[0])
     roi = _bounds(t.to_photo(_square_corners(t.size)), w, h, pad=2)
     out = photo.copy()
     if roi.empty:
         return out
-    m = t.matrix.copy()
-    m[:, 2] += m[:, :2] @ np.array([roi.x0, roi.y0], np.float64)
-    dsize = (roi.x1 - roi.x0, roi.y1 - roi.y0)
-    flags = (cv2.INTER_CUBIC if t.scale < 1.0 else cv2.INTER_LINEAR) | cv2.WARP_INVERSE_MAP
-    warped = cv2.warpAffine(res, m, dsize, flags=flags, borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
-    weights = cv2.warpAffine(
-        blend_weights(t.size, face_mask, feather), m, dsize,
-        flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_CONSTANT, borderValue=0,
-    )[..., None]
+    smooth = cv2.INTER_CUBIC if t.scale < 1.0 else cv2.INTER_LINEAR
+    warped = _to_photo(res, transform, roi, smooth, cv2.BORDER_REPLICATE).astype(np.float32)
+    # Weights at the region's own resolution (a 512² mask stays sharp around a 128² result).
+    size = res.shape[0] if face_mask is None else np.asarray(face_mask).shape[0]
+    weights = _to_photo(blend_weights(size, face_mask, feather), transform, roi, cv2.INTER_LINEAR,
+                        cv2.BORDER_CONSTANT)[..., None]
     base = out[roi.slices].astype(np.float32)
     if colour_match:
         seam = (weights[..., 0] > 0.05) & (weights[..., 0] < 0.6)
+        if match_mask is not None:
+            steady = np.asarray(match_mask, np.uint8)
+            seam &= _to_photo(steady, transform, roi, cv2.INTER_NEAREST, cv2.BORDER_CONSTANT) > 0
         if seam.sum() > 50:
             # The median difference along the seam, capped: corrects drift, never repaints the face.
             shift = np.clip(np.median(base[seam] - warped[seam], axis=0), -40, 40)
@@ -255,28 +307,66 @@ def paste_back(
     return out
 
 
-def detect_faces(photo: np.ndarray, detector: str = "auto") -> list[FaceBox]:
+def paste_region(
+    original: np.ndarray,
+    edited: np.ndarray,
+    classes: ClassTable = CELEBAMASK_HQ,
+    restyled: Iterable[int] = (),
+    reshaped: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(region, steady): where an edited face may replace the photo, and where it should keep its colours.
+
+    ``original`` is the face's mask as parsed, ``edited`` the mask it was rendered from (same size).
+    The region is what belongs to the person in either mask (the classes of the face, hair, neck and
+    accessory groups; for a label set without groups every class but the background), every pixel
+    whose class the user changed, and ``reshaped`` (where a shape morph may move a class); the
+    whole square when the background itself was given another style (``restyled`` holds its id).
+    ``steady``: region pixels whose class is unchanged and not restyled, for colour matching.
+    """
+    original, edited = np.asarray(original), np.asarray(edited)
+    if original.shape != edited.shape:
+        raise ValueError(f"the original mask is {original.shape} but the edited one {edited.shape}")
+    person = classes.person()
+    changed = original != edited
+    region = np.isin(original, person) | np.isin(edited, person) | changed
+    if reshaped is not None:
+        region |= np.asarray(reshaped, bool)
+    restyled = set(restyled)
+    if classes.background is not None and classes.background in restyled:
+        region[:] = True
+    steady = region & ~changed & ~np.isin(edited, list(restyled))
+    if reshaped is not None:
+        steady &= ~np.asarray(reshaped, bool)
+    return region, steady
+
+
+def paste_edit(
+    photo: np.ndarray,
+    result: np.ndarray,
+    transform: AlignTransform,
+    original: np.ndarray,
+    edited: np.ndarray,
+    classes: ClassTable = CELEBAMASK_HQ,
+    restyled: Iterable[int] = (),
+    reshaped: np.ndarray | None = None,
+) -> np.ndarray:
+    """An edited face pasted into its photo without a seam: only the :func:`paste_region` of the
+    edit, feathered, its edge colour-matched where the edit kept the colours; the photo's own
+    background stays unless the background class was restyled."""
+    region, steady = paste_region(original, edited, classes, restyled, reshaped)
+    return paste_back(photo, result, transform, region, match_mask=steady)
+
+
+def detect_faces(photo: np.ndarray, detector: str = "auto", device: str = "cpu") -> list[FaceBox]:
     """Faces in ``photo`` (H×W×3 uint8 RGB), largest first; an empty list when there are none.
 
-    ``retinaface``: facexlib's RetinaFace (downloads its weights when missing and online).
-    ``parsing``: the bundled parser localises faces itself (offline, ships with the install).
-    ``auto``: RetinaFace when its weights are installed, else ``parsing``.
+    ``auto``: RetinaFace, the bundled MobileNet network (or the ResNet-50 one when installed);
+    ``mobilenet`` / ``resnet50`` name the network; ``parsing`` is the parser-based last resort.
+    See :mod:`ca2sis.detection`.
     """
     photo = np.asarray(photo)
     if photo.ndim != 3 or photo.shape[2] != 3 or photo.dtype != np.uint8:
         raise ValueError(f"detect_faces takes an H×W×3 uint8 RGB photo, got {photo.shape} {photo.dtype}")
-    if detector == "auto":
-        from ca2sis.parsing.facexlib_models import weight_status
+    from ca2sis.detection import detect
 
-        detector = "retinaface" if weight_status("retinaface") == "ready" else "parsing"
-    if detector == "retinaface":
-        from ca2sis.parsing.retinaface import detect_retinaface
-
-        faces = detect_retinaface(photo)
-    elif detector == "parsing":
-        from ca2sis.parsing.localize import localize_faces
-
-        faces = localize_faces(photo)
-    else:
-        raise ValueError(f"unknown face detector {detector!r}; use auto, retinaface or parsing")
-    return sorted(faces, key=lambda f: f.width * f.height, reverse=True)
+    return detect(photo, detector, device)

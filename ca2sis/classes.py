@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+PERSON_GROUPS = ("face", "hair", "neck", "accessory")  # what belongs to the person (ClassTable.person)
+
 
 @dataclass(frozen=True)
 class FaceClass:
@@ -24,6 +26,7 @@ class FaceClass:
     color: tuple[int, int, int]
     shortcut: str = ""  # single key in the palette; empty when none
     mirror: int | None = None  # the class it becomes under a horizontal flip
+    group: str = ""  # face, hair, neck, accessory, cloth or background; empty for label sets without groups
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,15 @@ class ClassTable:
     def palette(self) -> np.ndarray:
         """N×3 uint8 colour table, row i = colour of class i."""
         return np.array([c.color for c in self.classes], dtype=np.uint8)
+
+    def in_groups(self, *groups: str) -> tuple[int, ...]:
+        """Ids of the classes in any of ``groups`` (``face``, ``hair``, ``neck``, ``accessory``, ...)."""
+        return tuple(c.id for c in self.classes if c.group in groups)
+
+    def person(self) -> tuple[int, ...]:
+        """The person's classes, what an edited face brings back into its photo: the face, hair, neck
+        and accessory groups (every class but the background in a table without groups)."""
+        return self.in_groups(*PERSON_GROUPS) or tuple(c.id for c in self.classes if c.id != self.background)
 
     def flip_lut(self) -> np.ndarray:
         """Lookup table that maps each class id to its mirror (itself when it has none)."""
@@ -153,7 +165,12 @@ def _celebamask_hq() -> ClassTable:
         (17, "neck", "Neck", (255, 153, 51), "N", None),
         (18, "cloth", "Cloth", (0, 204, 0), "c", None),
     ]
-    classes = tuple(FaceClass(i, n, lab, col, key, mir) for i, n, lab, col, key, mir in rows)
+    # What each class belongs to: the face, hair, neck and accessories are the person pasted back into
+    # a photo after an edit; cloth and background stay the photo's own.
+    groups = {"face": (1, 2, 4, 5, 6, 7, 8, 9, 10, 11, 12), "hair": (13,), "neck": (17,),
+              "accessory": (3, 14, 15, 16), "cloth": (18,), "background": (0,)}
+    group_of = {i: g for g, ids in groups.items() for i in ids}
+    classes = tuple(FaceClass(i, n, lab, col, key, mir, group_of[i]) for i, n, lab, col, key, mir in rows)
     presets = {
         "all": tuple(range(19)),
         "face": (1, 2, 4, 5, 6, 7, 10, 11, 12, 13),

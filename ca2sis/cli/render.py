@@ -7,6 +7,10 @@
 The photo is read through its own mask (``--style-mask``; ``--mask`` when omitted, which with the
 photo's own mask is a reconstruction). Without a photo every class gets a random style from the
 mapping network (``--seed``).
+
+``--photo PHOTO`` edits a photo in place: its face is found, aligned and parsed, gives the styles and
+(without ``--mask``) the layout, and the render is pasted back into the photo, only where the person
+is (:func:`ca2sis.align.paste_edit`), so the output is the whole photo with its own background.
 """
 
 from __future__ import annotations
@@ -24,7 +28,11 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--weights", type=Path, help="our .safetensors model or the authors' latest_net_G.pth "
                    "(default: the default installed model, see `main.py models`)")
-    p.add_argument("--mask", type=Path, required=True, help="the layout to render: an index (or colour) PNG")
+    p.add_argument("--mask", type=Path, help="the layout to render: an index (or colour) PNG (default with "
+                   "--photo: the photo's parsed face)")
+    p.add_argument("--photo", type=Path, help="edit this photo: its face gives the styles, the render is pasted "
+                   "back into it")
+    p.add_argument("--face", type=int, default=None, help="which face of --photo (0 = the largest)")
     p.add_argument("--style-image", type=Path, help="photo whose styles are used")
     p.add_argument("--style-mask", type=Path, help="that photo's own mask (default: --mask)")
     p.add_argument("--swap", action="append", default=[], metavar="CLASS=PHOTO:MASK",
@@ -74,6 +82,27 @@ def _class_table(weights: Path) -> ClassTable:
     return CELEBAMASK_HQ if num_classes == 19 else ClassTable.generic(num_classes)
 
 
+def _open_photo(args: argparse.Namespace):
+    from ca2sis.portrait import open_portrait
+
+    if args.style_image or args.style_mask:
+        raise ValueError("--photo gives the styles itself; leave out --style-image and --style-mask")
+    portrait = open_portrait(args.photo, face_index=args.face)
+    for warning in portrait.warnings:
+        print(f"{args.photo.name}: {warning}", file=sys.stderr)
+    return portrait
+
+
+def _paste(portrait, result, mask, restyled: set[int], classes: ClassTable):
+    """The render back in the photo: the person only, the photo's background kept."""
+    import cv2
+
+    from ca2sis.align import paste_edit
+
+    edited = cv2.resize(mask, portrait.mask.shape[::-1], interpolation=cv2.INTER_NEAREST)
+    return paste_edit(portrait.photo, result, portrait.transform, portrait.mask, edited, classes, restyled)
+
+
 def run(args: argparse.Namespace) -> int:
     # Imported here so that `main.py render --help` answers at once.
     from ca2sis.device import resolve_device
@@ -89,9 +118,14 @@ def run(args: argparse.Namespace) -> int:
         weights = args.weights or _default_weights()
         classes = _class_table(weights)
         swaps = [_parse_swap(s, classes) for s in args.swap]
-        mask = load_mask(args.mask, classes)
+        portrait = _open_photo(args) if args.photo else None
+        if args.mask is None and portrait is None:
+            raise ValueError("give the layout to render with --mask (or a photo to edit with --photo)")
+        mask = load_mask(args.mask, classes) if args.mask else portrait.mask
         own = None
-        if args.style_image:
+        if portrait is not None:
+            own = (portrait.aligned, portrait.mask)
+        elif args.style_image:
             own = (load_image(args.style_image), load_mask(args.style_mask, classes) if args.style_mask else mask)
         elif args.style_mask:
             raise ValueError("--style-mask needs --style-image")
@@ -104,10 +138,11 @@ def run(args: argparse.Namespace) -> int:
         styles = {cls: StyleSource("reference", reference=editor.add_face(image, image_mask))
                   for cls, image, image_mask in swapped}
         result = editor.render(RenderRequest.build(mask_key, own_key, styles, seed=args.seed))
-        save_image(args.out, result.image)
+        image = result.image if portrait is None else _paste(portrait, result.image, mask, set(styles), classes)
+        save_image(args.out, image)
     except (ValueError, KeyError, FileNotFoundError, OSError, TypeError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    print(f"wrote {args.out} ({result.image.shape[1]}×{result.image.shape[0]}, {editor.device_label}, "
+    print(f"wrote {args.out} ({image.shape[1]}×{image.shape[0]}, {editor.device_label}, "
           f"{result.seconds:.2f} s)")
     return 0

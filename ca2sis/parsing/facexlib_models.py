@@ -1,4 +1,4 @@
-"""facexlib's networks (ParseNet, BiSeNet, RetinaFace) with our own weight handling.
+"""facexlib's networks (ParseNet, BiSeNet, RetinaFace ResNet-50) with our own weight handling.
 
 facexlib's ``init_*`` helpers download into site-packages and unpickle with ``torch.load``'s
 defaults; here the same network classes are built directly, their weights are fetched (with a
@@ -124,13 +124,9 @@ def build_network(name: str) -> nn.Module:
 
         return BiSeNet(num_class=19)
     if name == "retinaface":
-        import warnings
+        from ca2sis.detection.retinaface import build_network as build_retinaface
 
-        from facexlib.detection.retinaface import RetinaFace
-
-        with warnings.catch_warnings():  # it builds its ResNet with torchvision's deprecated `pretrained=`
-            warnings.simplefilter("ignore", UserWarning)
-            return RetinaFace(network_name="resnet50", half=False, phase="test", device="cpu")
+        return build_retinaface("resnet50")
     raise ValueError(f"unknown facexlib network {name!r}; known: {', '.join(WEIGHTS)}")
 
 

@@ -1,4 +1,9 @@
-"""Offline face detection with the bundled parser: no detector weights needed.
+"""Face localisation with the bundled parser: the last resort when no detector weights are usable.
+
+Photos go through RetinaFace (:mod:`ca2sis.detection`); this localiser is used only when the bundled
+detector file is missing or damaged, or when asked for by name (``--detector parsing``). It finds
+fewer faces, more slowly, and textured backgrounds fool it (see ``docs/photos.md``). Its
+:func:`landmarks_from_mask` also measures the five points on any parsed or true mask.
 
 1. Coarse: the parser runs on the whole photo (shrunk to 512 on its long side) and on overlapping
    512² tiles of a 1024-px view (and of a 2048-px one when nothing was found, for small faces);
@@ -7,8 +12,7 @@
    come from the parts' shapes (:func:`landmarks_from_mask`). The face is then aligned with them
    and parsed a third time in CelebA-HQ framing, which refines the landmarks.
 
-Slower than RetinaFace (about 0.1 s per face and per tile on a CPU) and less robust to profile or
-heavily occluded faces, but it ships with the install.
+About 0.1 s per face and per tile on a CPU.
 """
 
 from __future__ import annotations

@@ -49,7 +49,7 @@ def photo_file(tmp_path, name="group.jpg"):
 
 def test_with_several_faces_the_user_picks_one(window, tmp_path, monkeypatch, qtbot):
     class Picker:
-        def __init__(self, photo, faces, selected, parent):
+        def __init__(self, photo, faces, selected, parent, resolution=None):
             assert len(faces) == 2 and selected == 0
             self.choice = 1
 

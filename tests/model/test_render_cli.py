@@ -82,3 +82,35 @@ def test_main_py_runs_as_a_script(files) -> None:
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert "wrote" in proc.stdout
+
+
+def test_photo_edits_the_photo_in_place_keeping_its_background(files, tmp_path) -> None:
+    from ca2sis.photo import save_image
+    from tests.sample_scenes import sample_scene
+
+    folder, weights, _, mask = files
+    scene = sample_scene([(0.7, 10.0, (420.0, 330.0))], size=(800, 640), names=("astronaut",))
+    save_image(folder / "portrait.jpg", scene.photo)
+    photo = np.asarray(Image.open(folder / "portrait.jpg")).astype(int)
+    out = folder / "edited.png"
+    code = main.main(["render", "--weights", str(weights), "--photo", str(folder / "portrait.jpg"),
+                      "--swap", f"hair={folder / 'other.png'}:{folder / 'mask.png'}", "--out", str(out)])
+    assert code == 0
+    edited = np.asarray(Image.open(out)).astype(int)
+    assert edited.shape == photo.shape
+    changed = np.abs(edited - photo).max(2) > 6
+    face = scene.faces[0].centre.astype(int)
+    assert changed[face[1] - 40 : face[1] + 40, face[0] - 40 : face[0] + 40].mean() > 0.5  # the face: rendered
+    # Corners of the face's square are the photo's background: untouched, no generated square.
+    corners = (scene.faces[0].matrix[:, :2] @ np.array([[20, 20], [492, 20]]).T).T + scene.faces[0].matrix[:, 2]
+    for x, y in corners.astype(int):
+        assert not changed[y - 5 : y + 5, x - 5 : x + 5].any()
+
+
+def test_photo_and_style_image_together_are_refused(files, capsys) -> None:
+    folder, weights, _, _ = files
+    code = main.main(["render", "--weights", str(weights), "--photo", str(folder / "photo.png"),
+                      "--style-image", str(folder / "photo.png"), "--out", str(folder / "x.png")])
+    assert code == 2 and "--photo gives the styles itself" in capsys.readouterr().err
+    assert main.main(["render", "--weights", str(weights), "--out", str(folder / "x.png")]) == 2
+    assert "give the layout to render with --mask" in capsys.readouterr().err

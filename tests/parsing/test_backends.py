@@ -38,12 +38,13 @@ def facexlib_models(tmp_path_factory) -> Path:
 def models(facexlib_models: Path, monkeypatch) -> Path:
     monkeypatch.setenv("CA2SIS_MODELS", str(facexlib_models))
     monkeypatch.setenv("CA2SIS_OFFLINE", "1")
+    from ca2sis.detection.retinaface import forget_detectors
     from ca2sis.parsing import _CACHE
-    from ca2sis.parsing.retinaface import forget_network
 
     _CACHE.clear()
-    forget_network()
-    return facexlib_models
+    forget_detectors()
+    yield facexlib_models
+    forget_detectors()
 
 
 @pytest.fixture
@@ -121,15 +122,21 @@ def test_each_facexlib_model_gets_its_own_normalisation(models):
     assert torch.allclose(bisenet.net.seen[0, :, 0, 0], expected, atol=1e-5), "BiSeNet: ImageNet mean/std"
 
 
-def test_retinaface_loads_the_released_file_name_and_detects(models):
+def test_retinaface_resnet50_loads_the_released_file_name_and_becomes_the_default(models):
     from ca2sis.align import FaceBox, detect_faces
-    from ca2sis.parsing.retinaface import detect_retinaface
+    from ca2sis.detection import resolve
+    from ca2sis.detection.retinaface import DetectionConfig, load_detector
 
+    assert resolve("auto") == "resnet50"  # installed by the user: the more accurate network
+    detector = load_detector("resnet50")
+    assert detector.net.cfg["name"] == "Resnet50"
+    # Random weights see faces everywhere: confirm only a few candidates, to keep the test short.
+    detector.config = DetectionConfig(max_faces=2)
     photo = random_face(160)
-    faces = detect_retinaface(photo, score_threshold=0.0, max_faces=5)
-    assert 0 < len(faces) <= 5
-    assert all(isinstance(f, FaceBox) and f.landmarks.shape == (5, 2) and np.isfinite(f.box).all() for f in faces)
-    detect_faces(photo, "auto")  # auto picks RetinaFace when its weights are installed: must not fail
+    rows = detector.candidates(photo, 1.0, None)  # random weights: some candidates, most likely
+    assert rows.shape[1] == 15 and np.isfinite(rows).all()
+    faces = detect_faces(photo, "auto")  # the whole path runs with it
+    assert all(isinstance(f, FaceBox) and f.landmarks.shape == (5, 2) for f in faces)
 
 
 def test_missing_weights_offline_say_what_to_fetch_and_where(tmp_path, monkeypatch):

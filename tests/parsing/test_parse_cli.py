@@ -86,3 +86,56 @@ def test_success_says_what_was_written_where(tmp_path, tiny_models, capsys):
     assert main.main(["parse", str(src), "-o", str(out), "--aligned", "--preview"]) == 0
     printed = capsys.readouterr().out
     assert str(out) in printed and str(out.with_name("mask_preview.png")) in printed and str(src) in printed
+
+
+def test_faces_json_lists_every_face_with_named_landmarks_and_no_mask(tmp_path, tiny_models, monkeypatch):
+    import json
+
+    from ca2sis.align import LANDMARK_NAMES
+    from ca2sis.photo import save_image
+    from tests.sample_scenes import two_face_photo
+
+    scene = two_face_photo()
+    save_image(tmp_path / "two.jpg", scene.photo)
+    monkeypatch.setattr("ca2sis.parsing.load_parser", lambda *a, **k: pytest.fail("detection alone: no parser"))
+    out = tmp_path / "faces" / "two.json"
+    assert main.main(["parse", str(tmp_path / "two.jpg"), "--faces-json", str(out)]) == 0
+    record = json.loads(out.read_text())
+    assert record["detector"] == "mobilenet" and [p.name for p in out.parent.iterdir()] == ["two.json"]
+    photo = record["photos"][0]
+    assert (photo["width"], photo["height"]) == (1400, 1000) and len(photo["faces"]) == 2
+    for face in photo["faces"]:
+        assert list(face["landmarks"]) == list(LANDMARK_NAMES) and 0.9 < face["score"] <= 1
+        x0, y0, x1, y1 = face["box"]
+        assert 0 <= x0 < x1 <= 1400 and 0 <= y0 < y1 <= 1000
+        eyes = np.array([face["landmarks"]["left_eye"], face["landmarks"]["right_eye"]])
+        truth = min(scene.faces, key=lambda f: np.linalg.norm(f.landmarks[:2].mean(0) - eyes.mean(0)))
+        assert np.abs(eyes - truth.landmarks[:2]).max() < 8  # left is the image's left: never swapped
+    assert not (tmp_path / "two.png").exists()
+
+
+def test_faces_json_beside_masks_reuses_the_detection(tmp_path, tiny_models, monkeypatch):
+    import json
+
+    import ca2sis.portrait as portrait_mod
+    from ca2sis.align import FaceBox
+
+    faces = [FaceBox((10, 10, 60, 70), [[20, 30], [45, 30], [33, 42], [24, 55], [42, 55]], 0.97, "test")]
+    monkeypatch.setattr(portrait_mod, "detect_faces", lambda photo, detector="auto": faces)
+    src = write_photo(tmp_path / "p.png", 100, 120)
+    out = tmp_path / "faces.json"
+    assert main.main(["parse", str(src), "-o", str(tmp_path / "m.png"), "--faces-json", str(out)]) == 0
+    assert load_mask(tmp_path / "m.png").shape == (100, 120)
+    assert json.loads(out.read_text())["photos"][0]["faces"][0]["landmarks"]["nose"] == [33.0, 42.0]
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    ([], "give -o OUT"),
+    (["--faces-json", "f.json", "--aligned"], "--aligned skips detection"),
+    (["--faces-json", "f.txt"], "must end in .json"),
+    (["--faces-json", "f.json", "--detector", "haar"], "unknown face detector 'haar'"),
+])
+def test_faces_json_misuse_is_explained(tmp_path, tiny_models, capsys, args, says):
+    src = write_photo(tmp_path / "f.png", 64, 64)
+    assert main.main(["parse", str(src), *[str(tmp_path / a) if a.startswith("f.") else a for a in args]]) == 2
+    assert says in capsys.readouterr().err
