@@ -182,10 +182,25 @@ def run_process(cmd: list[str], timeout: float, env: dict[str, str] | None = Non
         os.killpg(proc.pid, signal.SIGKILL)
         out, err = proc.communicate()
         timed_out = True
-    records = [json.loads(line[len("RESULT "):]) for line in out.splitlines() if line.startswith("RESULT ")]
+    records = merged([json.loads(line[len("RESULT "):]) for line in out.splitlines() if line.startswith("RESULT ")])
     if timed_out:
         return Outcome(records, f"stopped at its deadline after {time.monotonic() - t0:.0f} s", True)
     return Outcome(records, None if proc.returncode == 0 else f"exit status {proc.returncode}: {tail(err)}")
+
+
+def merged(records: list[dict]) -> list[dict]:
+    """Later lines that name an earlier record's ``image`` add their figures to it."""
+    by_label: dict[str, dict] = {}
+    out = []
+    for r in records:
+        label = r.get("image")
+        if label in by_label:
+            by_label[label].update(r)
+            continue
+        if label is not None:
+            by_label[label] = r
+        out.append(r)
+    return out
 
 
 def tail(text: str, lines: int = 12) -> str:
@@ -221,15 +236,20 @@ def child_inference(spec: dict) -> None:
             mode = None if case["compile"] == "default" else case["compile"]
             inference.compile_generator(editor, spec["backend"], mode)
         chunk = editor.model.generator.stages[0].attn.block.token_chunk
-        measured, out = inference.measure_editor(editor, image, mask, spec["repeats"], spec["strip"])
+        measured, out = inference.measure_editor(editor, image, mask, spec["repeats"])
         label = f"{spec['preset']}-{case['precision']}-{case.get('compile') or 'eager'}-{chunk}"
         np.save(Path(spec["image_dir"]) / f"{label}.npy", out)
+        # Batch 1 first, on its own line: a strip that runs past the deadline (a second compile for the
+        # batch of N) must not take these figures with it.
         emit({"model": spec["preset"], "weights": "bundled" if spec["weights"] else "random", "inputs": source,
               "device": describe(editor.device, editor.precision), "precision": editor.precision,
               "compiled": f"{spec['backend']}, {case['compile']}" if case.get("compile") else None,
               "pixel_slices": chunk, "image": label, **measured,
               "peak_memory_mb": inference.peak_memory_mb(device),
               "memory_kind": "torch peak allocated" if device.startswith("cuda") else "process peak RSS"})
+        if spec["strip"]:
+            strip = inference.measure_strip(editor, image, mask, spec["strip"], max(1, spec["repeats"] // 4))
+            emit({"image": label, **strip, "peak_memory_mb": inference.peak_memory_mb(device)})
         del editor
 
 

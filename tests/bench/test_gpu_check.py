@@ -38,6 +38,13 @@ def test_a_child_past_its_deadline_is_killed_and_what_it_printed_is_kept() -> No
     assert outcome.timed_out and outcome.records == [{"n": 1}] and "deadline" in (outcome.error or "")
 
 
+def test_a_case_printed_in_two_lines_becomes_one_record() -> None:
+    lines = [{"image": "a", "edit_s": 1.0, "peak_memory_mb": 10.0}, {"image": "b", "edit_s": 2.0},
+             {"image": "a", "strip_n": 16, "peak_memory_mb": 30.0}]
+    assert gpu_check.merged(lines) == [{"image": "a", "edit_s": 1.0, "peak_memory_mb": 30.0, "strip_n": 16},
+                                       {"image": "b", "edit_s": 2.0}]
+
+
 def test_a_crashing_child_is_an_error_with_its_message() -> None:
     outcome = gpu_check.run_process([sys.executable, "-c", "raise SystemExit('no GPU here')"], timeout=30)
     assert not outcome.timed_out and outcome.records == [] and "no GPU here" in (outcome.error or "")

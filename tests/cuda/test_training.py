@@ -1,4 +1,5 @@
-"""Training on the device: main-stage steps under bf16 autocast, and a checkpoint that comes back whole."""
+"""Training on the device: main-stage and mapping-stage steps under bf16 autocast, a checkpoint that
+comes back whole, and the evaluation of the result."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from ca2sis.checkpoint import load_model
+from ca2sis.checkpoint import load_model, save_model
 from ca2sis.config import preset
 from ca2sis.data.synthetic import write_synthetic_pairs
 from ca2sis.data.transforms import load_size_for
+from ca2sis.evaluate import EvalConfig, evaluate
+from ca2sis.model import CA2SIS
 from ca2sis.train.config import TrainConfig
 from ca2sis.train.loop import Trainer
 from ca2sis.train.rundir import GENERATOR
@@ -80,3 +83,33 @@ def test_a_checkpoint_written_on_the_device_resumes_exactly_and_exports_a_loadab
     assert all(torch.equal(v, shadow[k].cpu()) for k, v in exported.state_dict().items())
     summary = resumed.train()  # and it trains on from there
     assert summary["step"] == 3
+
+
+def test_mapping_stage_steps_train_only_the_mapping_network_on_the_device(device: torch.device, data: Path,
+                                                                         preset_name: str, tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    frozen = tmp_path / "g.safetensors"
+    save_model(frozen, CA2SIS(preset(preset_name)))
+    cfg = config(data, preset_name, stage="mapping", from_run=str(frozen), mapping_init="data")
+    trainer = Trainer(cfg, preset(preset_name), tmp_path / "run", device=device)
+    before = snapshot(trainer.G)
+    for batch in trainer._loader(0, 0):
+        losses = trainer.train_step(batch)
+        assert all(math.isfinite(v) for v in losses.values()), losses
+    changed = {k.split(".")[0] for k, v in trainer.G.state_dict().items() if not torch.equal(v, before[k])}
+    assert changed == {"mapping"}
+
+
+def test_evaluation_on_the_device_scores_what_the_cpu_scores(device: torch.device, preset_name: str,
+                                                             tmp_path: Path) -> None:
+    size = preset(preset_name).resolution
+    test_data = write_synthetic_pairs(tmp_path / "data", count=4, size=size, seed=5, split="test").parent
+    torch.manual_seed(0)
+    weights = tmp_path / "g.safetensors"
+    save_model(weights, CA2SIS(preset(preset_name)))
+    reports = [evaluate(EvalConfig(weights=weights, data=test_data, batch_size=2, device=str(dev), fid="off",
+                                   parser="bundled", random_styles=True)) for dev in ("cpu", device)]
+    cpu, here = (r["reconstruction"]["l1"] for r in reports)
+    assert abs(here - cpu) < 0.01, f"L1 {here:.4f} on {device}, {cpu:.4f} on the CPU"
+    assert math.isfinite(reports[1]["random_styles"]["diversity_l1"])
+    assert reports[1]["segmentation"]["miou"] is not None  # the bundled parser ran on the device
