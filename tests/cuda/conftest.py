@@ -15,8 +15,7 @@ import pytest
 import torch
 from PIL import Image
 
-from ca2sis.checkpoint import load_model
-from ca2sis.config import preset
+from bench.inference import build_model
 from ca2sis.model import CA2SIS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,18 +49,11 @@ def load_face(name: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def named_model(name: str) -> CA2SIS:
-    """``demo-128``: the bundled weights. Any other preset: random weights with every layer active
-    (a fresh model's zeroed output convolutions would hide reduced-precision error)."""
-    if name == "demo-128":
-        if not DEMO.is_file():
-            pytest.skip(f"needs the bundled demo model {DEMO}")
-        return load_model(DEMO)[0]
-    model = CA2SIS(preset(name))
-    gen = torch.Generator().manual_seed(0)
-    with torch.no_grad():
-        for p in model.parameters():
-            p.copy_(torch.randn(p.shape, generator=gen) * 0.1)
-    return model
+    """``demo-128``: the bundled weights. Any other preset: the benchmarks' random weights with every
+    layer active (a fresh model's zeroed output convolutions would hide reduced-precision error)."""
+    if name == "demo-128" and not DEMO.is_file():
+        pytest.skip(f"needs the bundled demo model {DEMO}")
+    return build_model(name, str(DEMO) if name == "demo-128" else None)
 
 
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
