@@ -6,7 +6,7 @@
 On a bare, offline GPU machine whose python3 already has torch (nothing to install: run it from the
 repository root), the whole check and a short demo training fit one call of under 10 minutes:
 
-    PYTHONUNBUFFERED=1 python3 bench/gpu_check.py --budget-minutes 5.5 --json $OUT/gpu.json \
+    PYTHONUNBUFFERED=1 python3 bench/gpu_check.py --budget-minutes 5 --json $OUT/gpu.json \
         --markdown $OUT/gpu.md; python3 bench/gpu_train_demo.py --minutes 2 --data .carry/demo-data --out $OUT/demo
 
 (`docs/benchmarks.md` says how to prepare `.carry/demo-data` first.) The parts, in this order, each

@@ -19,7 +19,7 @@ does (it checkpoints and stops), the mapping network is fitted to the data
 (``docs/demo/export_model.py``), evaluated on the held-out pairs (``main.py evaluate``, also the
 bundled model for comparison) and drawn (``docs/demo/make_grid.py``).
 
-``--out`` receives only what is worth bringing back, at most 6 files of at most 15 MiB:
+``--out`` receives only what is worth bringing back from a remote machine, five files of at most 15 MiB:
 ``report.json`` (training, evaluation, provenance, the log's last lines), ``grid.png``, and the
 exported model in pieces, ``demo-128-gpu.safetensors.part1`` … (``cat demo-128-gpu.safetensors.part*
 > demo-128-gpu.safetensors`` rebuilds it; report.json has its SHA-256).
@@ -48,7 +48,7 @@ from ca2sis.atomic import atomic_write, atomic_write_json  # noqa: E402
 SHARED_MINI = ROOT.parent / "shared" / "data" / "celebamask-mini"
 BUNDLED = ROOT / "models" / "demo-128.safetensors"
 HELD_OUT = 100
-PIECE = 15 * 2**20  # bytes per piece of the exported model (a lent machine returns files of ≤ 16 MiB)
+PIECE = 15 * 2**20  # bytes per piece of the exported model (remote GPU machines may return files of ≤ 16 MiB)
 STOP_GRACE_S = 120  # after the interrupt: time to finish the step, validate and checkpoint
 STARTED = time.monotonic()
 
