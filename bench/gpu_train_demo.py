@@ -13,8 +13,8 @@ sent along with the working tree.
 
 The run lives in the work folder (``--work``, default ``runs/gpu-demo``). Running the same command
 again continues it (``main.py train --resume``) for ``--minutes`` more: a run cut short loses at most
-the steps since its last checkpoint. When the time is up the trainer is interrupted the way Ctrl-C
-does (it checkpoints and stops), the mapping network is fitted to the data
+the steps since its last checkpoint. When it has trained for ``--minutes`` (its set-up not counted)
+the trainer is interrupted the way Ctrl-C does (it checkpoints and stops), the mapping network is fitted to the data
 (``--stage mapping --mapping-init data --max-steps 0``), and the model is exported
 (``docs/demo/export_model.py``), evaluated on the held-out pairs (``main.py evaluate``, also the
 bundled model for comparison) and drawn (``docs/demo/make_grid.py``).
@@ -50,6 +50,7 @@ BUNDLED = ROOT / "models" / "demo-128.safetensors"
 HELD_OUT = 100
 PIECE = 15 * 2**20  # bytes per piece of the exported model (remote GPU machines may return files of ≤ 16 MiB)
 STOP_GRACE_S = 120  # after the interrupt: time to finish the step, validate and checkpoint
+SETUP_LIMIT_S = 300  # reading the data, building the models, starting CUDA: never this long
 STARTED = time.monotonic()
 
 
@@ -131,21 +132,60 @@ def run(cmd: list[str], log: Path) -> int:
         return subprocess.call(cmd, stdout=f, stderr=subprocess.STDOUT, cwd=ROOT)
 
 
-def train_for(cmd: list[str], seconds: float, log: Path, run_dir: Path | None) -> tuple[int, float]:
-    """Run the trainer for ``seconds``, then interrupt it as Ctrl-C would (it checkpoints and stops).
+class TrainLog:
+    """What the trainer has written to its run's ``train.log`` since this object was made (a resumed run
+    appends to the same file)."""
 
-    Returns its exit status (130 when interrupted) and the seconds it ran.
+    def __init__(self, runs_root: Path) -> None:
+        self.root = runs_root
+        self.offsets = {p: p.stat().st_size for p in runs_root.glob("*/train.log")}
+
+    def text(self) -> str:
+        parts = []
+        for path in sorted(self.root.glob("*/train.log")):
+            with open(path, "rb") as f:
+                f.seek(self.offsets.get(path, 0))
+                parts.append(f.read().decode(errors="replace"))
+        return "".join(parts)
+
+    def started(self) -> bool:
+        return "steps to go" in self.text()  # the trainer's first line once its data and models are ready
+
+    def last_step(self) -> str:
+        lines = [ln for ln in self.text().splitlines() if STEP_LINE.search(ln)]
+        return lines[-1].split("] ", 1)[-1][:160] if lines else "setting up"
+
+
+STEP_LINE = re.compile(r"step (\d+) .*?([\d.]+) img/s")
+
+
+def train_for(cmd: list[str], seconds: float, console: Path, runs_root: Path) -> tuple[int, float]:
+    """Run the trainer until it has trained for ``seconds`` (its set-up not counted), then interrupt it
+    as Ctrl-C would: it finishes the step, checkpoints and stops.
+
+    Returns its exit status (130 when interrupted) and the seconds it trained.
     """
     announce(cmd)
+    log = TrainLog(runs_root)
     t0 = time.monotonic()
-    with open(log, "a") as f:
+    started = None
+    with open(console, "a") as f:
         proc = subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT, cwd=ROOT)
         next_report = t0 + 30
-        while proc.poll() is None and time.monotonic() - t0 < seconds:
+        while proc.poll() is None:
             time.sleep(0.5)
-            if time.monotonic() >= next_report:
+            now = time.monotonic()
+            if started is None and log.started():
+                started = now
+                print(f"  training after {now - t0:.0f} s of set-up", flush=True)
+            if started is not None and now - started >= seconds:
+                break
+            if started is None and now - t0 > SETUP_LIMIT_S:
+                print(f"  no training step after {SETUP_LIMIT_S} s of set-up; stopping it", flush=True)
+                break
+            if now >= next_report:
                 next_report += 30
-                print(f"  {time.monotonic() - t0:4.0f} s  {last_step_line(run_dir, log)}", flush=True)
+                print(f"  {now - t0:4.0f} s  {log.last_step()}", flush=True)
         for signum, grace in ((signal.SIGINT, STOP_GRACE_S), (signal.SIGINT, 30), (signal.SIGKILL, 30)):
             if proc.poll() is not None:
                 break
@@ -154,22 +194,7 @@ def train_for(cmd: list[str], seconds: float, log: Path, run_dir: Path | None) -
                 proc.wait(grace)
             except subprocess.TimeoutExpired:
                 continue
-    return proc.wait(), time.monotonic() - t0
-
-
-STEP_LINE = re.compile(r"step (\d+) .*?([\d.]+) img/s")
-
-
-def last_step_line(run_dir: Path | None, console: Path) -> str:
-    """The trainer's latest "step N … img/s" log line (its train.log), for progress reports."""
-    candidates = [run_dir / "train.log"] if run_dir else []
-    candidates += sorted(console.parent.glob("runs/*/train.log"))
-    for path in candidates:
-        if path.is_file():
-            lines = [ln for ln in path.read_text(errors="replace").splitlines() if STEP_LINE.search(ln)]
-            if lines:
-                return lines[-1].split("] ", 1)[-1][:160]
-    return "starting"
+    return proc.wait(), time.monotonic() - (started or time.monotonic())
 
 
 def runs(root: Path, stage: str) -> list[Path]:
@@ -254,7 +279,7 @@ def train_demo(args: argparse.Namespace) -> int:
                       "--val-batch", "16", *common)
     cmd += shlex.split(args.train_args)
     steps_before = step_of(main_run) if main_run else 0
-    status, seconds = train_for(cmd, args.minutes * 60, console, main_run)
+    status, seconds = train_for(cmd, args.minutes * 60, console, runs_root)
     main_run = runs(runs_root, "main")[-1] if runs(runs_root, "main") else None
     if main_run is None or not (main_run / "generator.safetensors").is_file():
         print(f"training produced no generator (exit status {status}); see {console}", file=sys.stderr)
@@ -345,8 +370,9 @@ def main(argv: list[str] | None = None) -> int:
                         "the demo-128 preset, and stop")
     parser.add_argument("--data", type=Path, default=SHARED_MINI, help="a train/ + test/ split, or a flat images/ "
                         f"+ masks/ folder to split (default {SHARED_MINI})")
-    parser.add_argument("--minutes", type=float, default=4.0, help="training time (default 4); the mapping fit, "
-                        "export, evaluation and grid take about a minute more on a GPU")
+    parser.add_argument("--minutes", type=float, default=4.0, help="training time, the trainer's set-up not "
+                        "counted (default 4); the mapping fit, export, evaluations and grid take about a minute "
+                        "more on a GPU")
     parser.add_argument("--out", type=Path, default=ROOT / "runs" / "gpu-demo-out", help="what to bring back")
     parser.add_argument("--work", type=Path, default=ROOT / "runs" / "gpu-demo", help="the run and its scratch "
                         "files; the same folder again resumes the run")
