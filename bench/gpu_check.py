@@ -72,7 +72,7 @@ class Plan:
     quick: bool
     budget_s: float
     models: list[tuple[str, str | None]]  # (preset, weights file or None for random weights)
-    precisions: list[str]  # in order of importance; the first is the default of the device
+    precisions: list[str]  # in order of importance; on CUDA the first is the editor's default
     repeats: int
     strip: int
     train_preset: str
