@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 SHARED_FIXTURE = ROOT.parent / "shared" / "design" / "official-fixture"
+SAMPLES = ROOT / "resources" / "samples"
 
 
 def machine() -> dict:
@@ -50,14 +51,17 @@ def machine() -> dict:
 
 
 def inputs(resolution: int):
-    """A real portrait and mask when the shared fixture is present, else a synthetic face layout."""
+    """A real portrait and mask: the shared fixture's, else the bundled sample's; else a synthetic layout."""
     import numpy as np
     from PIL import Image
 
-    if SHARED_FIXTURE.exists():
-        image = np.asarray(Image.open(SHARED_FIXTURE / "input-image.png").convert("RGB"))
-        mask = np.asarray(Image.open(SHARED_FIXTURE / "input-mask.png"))
-        return image, mask, "official fixture portrait"
+    for folder, image_file, mask_file, source in (
+        (SHARED_FIXTURE, "input-image.png", "input-mask.png", "official fixture portrait"),
+        (SAMPLES, "astronaut.png", "astronaut_mask.png", "bundled sample portrait"),
+    ):
+        if (folder / mask_file).is_file():
+            image = np.asarray(Image.open(folder / image_file).convert("RGB"))
+            return image, np.asarray(Image.open(folder / mask_file)), source
     sys.path.insert(0, str(ROOT / "tests"))
     from model.conftest import face_like_mask, photo_like
 
@@ -107,13 +111,124 @@ def timed(fn, repeats: int) -> tuple[float, list[float]]:
     return statistics.median(times), times
 
 
+def sync(device) -> None:
+    """Wait for queued GPU work, so that a timer stops when the result exists."""
+    import torch
+
+    if str(device).startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def peak_memory_mb(device) -> float:
+    """CUDA: torch's peak allocated memory since the last reset; CPU: the process's peak RSS."""
+    import torch
+
+    if str(device).startswith("cuda"):
+        return torch.cuda.max_memory_allocated() / 2**20
+    return peak_rss_mb()
+
+
+def compile_generator(editor, backend: str = "inductor", mode: str | None = None) -> None:
+    """Put the editor's generator (all of a cached edit's work) through ``torch.compile``.
+
+    ``dynamic=False``: one specialised graph per batch size instead of a slower symbolic one.
+    """
+    import torch
+
+    editor.model.generator = torch.compile(editor.model.generator, backend=backend, mode=mode, dynamic=False)
+
+
+STRIP_CLASS = 13  # hair: the A/B strip's variants differ in this class's style
+
+
+def strip_requests(mask_key: str, face_key: str, n: int, cls: int = STRIP_CLASS) -> list:
+    """The A/B strip as the app asks for it: ``n`` random styles for one class, the rest the face's own."""
+    from ca2sis.requests import RenderRequest, StyleSource
+
+    return [RenderRequest.build(mask_key, face_key, {cls: StyleSource("random", seed=seed)}) for seed in range(n)]
+
+
+def render_strip_batched(editor, mask_key: str, face_key: str, n: int, cls: int = STRIP_CLASS) -> list:
+    """The same ``n`` images as :func:`strip_requests` rendered one by one, from one generator call."""
+    import torch
+
+    from ca2sis import editing
+    from ca2sis.tensors import tensor_to_image
+
+    with torch.no_grad():
+        shapes, own = editor._shapes_of(mask_key), editor._styles_of(face_key)
+        styles = torch.stack([
+            editing.blend_style(own, editor.random_styles(seed).to(editor.device, editor.dtype), cls, 1.0)
+            for seed in range(n)
+        ])
+        with editor._precision():
+            images = editor.model.generate(shapes.expand(n, -1, -1), styles).image
+    return [tensor_to_image(x) for x in images]
+
+
+def measure_editor(editor, image, mask, repeats: int) -> tuple[dict, object]:
+    """Time an editor on one face: (record, the reconstruction as H×W×3 uint8).
+
+    The first full reconstruction (cold caches), the median full reconstruction (caches cleared each
+    time: style encoder, mask embedder and generator) and the median cached edit (a hair-style blend
+    slider move: generator only).
+    """
+    import numpy as np
+
+    from ca2sis.requests import RenderRequest, StyleSource
+
+    record: dict = {}
+    face_key, mask_key = editor.add_face(image, mask), editor.add_mask(mask)
+    ref_key = editor.add_face(image[:, ::-1].copy(), mask[:, ::-1].copy())
+
+    def full():
+        editor._styles.clear()
+        editor._shapes.clear()
+        result = editor.render(RenderRequest.build(mask_key, face_key))
+        sync(editor.device)
+        return result
+
+    first = time.perf_counter()
+    out = full()
+    record["first_full_s"] = time.perf_counter() - first
+    record["full_s"], record["full_runs"] = timed(full, repeats)
+    editor.render(RenderRequest.build(mask_key, face_key, {STRIP_CLASS: StyleSource("reference", ref_key, 0.5)}))
+    alphas = iter(np.linspace(0.1, 0.9, repeats))
+
+    def edit():
+        style = StyleSource("reference", ref_key, float(next(alphas)))
+        editor.render(RenderRequest.build(mask_key, face_key, {STRIP_CLASS: style}))
+        sync(editor.device)
+
+    record["edit_s"], record["edit_runs"] = timed(edit, repeats)
+    return record, out.image
+
+
+def measure_strip(editor, image, mask, n: int, repeats: int) -> dict:
+    """The A/B strip of ``n`` random hair styles, rendered one by one as the app does and batched into one
+    generator call: median times, the first batched call's (a compiled generator compiles then), and how
+    far apart the two ways' images are."""
+    import numpy as np
+
+    face_key, mask_key = editor.add_face(image, mask), editor.add_mask(mask)
+    requests = strip_requests(mask_key, face_key, n)
+    one_by_one = [editor.render(r).image for r in requests]  # warm-up, and the reference images
+    t = time.perf_counter()
+    batched = render_strip_batched(editor, mask_key, face_key, n)
+    record: dict = {"strip_n": n, "strip_batched_first_s": time.perf_counter() - t}
+    record["strip_sequential_s"], _ = timed(lambda: [editor.render(r) for r in requests], repeats)
+    record["strip_batched_s"], _ = timed(lambda: render_strip_batched(editor, mask_key, face_key, n), repeats)
+    gap = np.abs(np.stack(one_by_one).astype(np.int16) - np.stack(batched).astype(np.int16))
+    record["strip_batched_vs_sequential_max_abs_8bit"] = int(gap.max())
+    return record
+
+
 def worker(args: argparse.Namespace) -> dict:
     """One configuration, in this process; prints a JSON record."""
     import numpy as np
     import torch
 
     from ca2sis.editor import Editor
-    from ca2sis.requests import RenderRequest, StyleSource
     from ca2sis.tensors import image_to_tensor, one_hot, tensor_to_image
 
     model = build_model(args.preset, args.weights)
@@ -123,16 +238,14 @@ def worker(args: argparse.Namespace) -> dict:
     if args.worker == "naive":
         model = model.to(device).eval().requires_grad_(False)
         model.set_materialised_attention(True)
-        for block in model.generator.stages:
-            block.attn.block.token_chunk = 0
+        model.set_token_chunk(0)
         x = image_to_tensor(image).to(device)
         onehot = one_hot(torch.from_numpy(mask.astype(np.int64))[None], model.config.num_classes).to(device)
 
         def full():
             with torch.no_grad():
                 out = model.generate(model.embed_mask(onehot), model.encode_style(x, onehot)).image
-            if device.startswith("cuda"):
-                torch.cuda.synchronize()
+            sync(device)
             return out
 
         first = time.perf_counter()
@@ -146,40 +259,21 @@ def worker(args: argparse.Namespace) -> dict:
     else:
         editor = Editor(model, device=device, precision="fp32" if args.worker == "fp32" else args.precision)
         record["precision"] = editor.precision
-        face_key, mask_key = editor.add_face(image, mask), editor.add_mask(mask)
-        ref_key = editor.add_face(image[:, ::-1].copy(), mask[:, ::-1].copy())
-
-        def sync():
-            if device.startswith("cuda"):
-                torch.cuda.synchronize()
-
-        def full():
-            editor._styles.clear()
-            editor._shapes.clear()
-            result = editor.render(RenderRequest.build(mask_key, face_key))
-            sync()
-            return result
-
-        first = time.perf_counter()
-        out = full()
-        record["first_full_s"] = time.perf_counter() - first
-        record["full_s"], record["full_runs"] = timed(full, args.repeats)
-        editor.render(RenderRequest.build(mask_key, face_key, {13: StyleSource("reference", ref_key, 0.5)}))
-        alphas = iter(np.linspace(0.1, 0.9, args.repeats))
-
-        def edit():
-            req = RenderRequest.build(mask_key, face_key, {13: StyleSource("reference", ref_key, float(next(alphas)))})
-            editor.render(req)
-            sync()
-
-        record["edit_s"], record["edit_runs"] = timed(edit, args.repeats)
-        image_out = out.image
+        measured, image_out = measure_editor(editor, image, mask, args.repeats)
+        record.update(measured)
     np.save(args.out_image, image_out)
-    if device.startswith("cuda"):
-        record["peak_memory_mb"] = torch.cuda.max_memory_allocated() / 2**20
-    else:
-        record["peak_memory_mb"] = peak_rss_mb()
+    record["peak_memory_mb"] = peak_memory_mb(device)
     return record
+
+
+def error_vs(image, reference) -> dict:
+    """How far an 8-bit image is from a reference image: max and mean |Δ| in levels, PSNR in dB."""
+    import numpy as np
+
+    err = np.abs(image.astype(np.float64) - reference.astype(np.float64))
+    mse = float((err**2).mean())
+    return {"max_abs_8bit": float(err.max()), "mean_abs_8bit": float(err.mean()),
+            "psnr_db": float("inf") if mse == 0 else float(10 * np.log10(255**2 / mse))}
 
 
 def flops(preset_name: str) -> dict:
@@ -256,13 +350,9 @@ def main() -> int:
             rows[mode] = json.loads(proc.stdout.strip().splitlines()[-1])
             rows[mode]["image"] = np.load(out_image)
             out_image.unlink()
-        ref = rows["fp32"]["image"].astype(np.float64)
+        ref = rows["fp32"]["image"]
         for row in rows.values():
-            img = row.pop("image").astype(np.float64)
-            err = np.abs(img - ref)
-            mse = float((err**2).mean())
-            row["error_vs_fp32"] = {"max_abs_8bit": float(err.max()), "mean_abs_8bit": float(err.mean()),
-                                    "psnr_db": float("inf") if mse == 0 else float(10 * np.log10(255**2 / mse))}
+            row["error_vs_fp32"] = error_vs(row.pop("image"), ref)
             row["speedup_edit_vs_naive"] = rows["naive"]["edit_s"] / row["edit_s"]
             row["speedup_full_vs_naive"] = rows["naive"]["full_s"] / row["full_s"]
         report["runs"][device] = rows

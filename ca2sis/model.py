@@ -96,6 +96,11 @@ class CA2SIS(nn.Module):
         for stage in self.generator.stages:
             stage.attn.gradient_checkpointing = enabled
 
+    def set_token_chunk(self, tokens: int) -> None:
+        """Pixels per slice of the per-pixel layers at inference (0: the whole map in one go)."""
+        for stage in self.generator.stages:
+            stage.attn.block.token_chunk = tokens
+
     def set_materialised_attention(self, enabled: bool) -> None:
         """Use explicit softmax(QKᵀ)V everywhere (the naive reference path for benchmarks)."""
         for module in self.modules():

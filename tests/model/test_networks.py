@@ -123,8 +123,7 @@ def test_inference_token_chunking_gives_the_same_image(tiny_model, tiny_config) 
     with torch.no_grad():
         images = []
         for chunk in (0, 100):
-            for stage in tiny_model.generator.stages:
-                stage.attn.block.token_chunk = chunk
+            tiny_model.set_token_chunk(chunk)
             images.append(tiny_model.generate(shapes, styles).image)
     torch.testing.assert_close(images[0], images[1], atol=1e-6, rtol=1e-5)
 

@@ -1,0 +1,1 @@
+"""Benchmark scripts; each also runs on its own: ``python bench/NAME.py --help``."""

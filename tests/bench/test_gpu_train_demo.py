@@ -1,0 +1,84 @@
+"""bench/gpu_train_demo.py: the demo split, the packed copy, and (slow) a whole short run on the CPU."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from bench import gpu_train_demo as demo
+from ca2sis.data.synthetic import write_synthetic_pairs
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def flat(tmp_path: Path) -> Path:
+    """A flat images/ + masks/ folder, like the shared mini set, of 6 pairs."""
+    root = write_synthetic_pairs(tmp_path / "flat", count=6, size=48, seed=2)
+    (root / "labels").rename(root / "masks")
+    return root
+
+
+def test_the_split_holds_out_the_last_pairs_by_name(flat: Path) -> None:
+    split = demo.split_pairs(flat, held_out=2)
+    assert [p[0].name for p in split["train"]] == ["0.jpg", "1.jpg", "2.jpg", "3.jpg"]
+    assert [(i.name, m.name) for i, m in split["test"]] == [("4.jpg", "4.png"), ("5.jpg", "5.png")]
+    with pytest.raises(SystemExit, match="holding out 100"):
+        demo.split_pairs(flat)
+
+
+def test_the_linked_split_has_the_layout_training_reads(flat: Path, tmp_path: Path) -> None:
+    dest = demo.link_split(flat, tmp_path / "split", held_out=2)
+    assert sorted(p.name for p in (dest / "test" / "labels").iterdir()) == ["4.png", "5.png"]
+    assert (dest / "train" / "images" / "0.jpg").resolve() == (flat / "images" / "0.jpg").resolve()
+    assert demo.resolve_split(dest, tmp_path / "work") == dest  # a split is used as it is
+
+
+def test_the_packed_split_is_stored_at_the_sizes_the_preset_reads(flat: Path, tmp_path: Path) -> None:
+    dest = demo.pack(flat, tmp_path / "packed", "demo-128", held_out=2)
+    assert Image.open(dest / "train" / "images" / "0.jpg").size == (143, 143)
+    assert Image.open(dest / "test" / "images" / "5.jpg").size == (128, 128)
+    label = np.asarray(Image.open(dest / "train" / "labels" / "0.png"))
+    source = np.asarray(Image.open(flat / "masks" / "0.png"))
+    assert set(np.unique(label)) <= set(np.unique(source))  # nearest: no new class ids at the edges
+    assert json.loads((dest / "PACKED.json").read_text())["pairs"] == {"train": 4, "test": 2}
+
+
+def test_the_exported_model_is_cut_into_pieces_that_rebuild_it(tmp_path: Path) -> None:
+    blob = np.random.default_rng(0).integers(0, 256, 2500, dtype=np.uint8).tobytes()
+    (tmp_path / "m.safetensors").write_bytes(blob)
+    names = demo.cut(tmp_path / "m.safetensors", tmp_path / "out", piece=1000)
+    assert names == ["m.safetensors.part1", "m.safetensors.part2", "m.safetensors.part3"]
+    assert b"".join((tmp_path / "out" / n).read_bytes() for n in names) == blob
+
+
+@pytest.mark.slow
+def test_a_quick_run_trains_resumes_and_brings_back_a_small_folder(tmp_path: Path) -> None:
+    data = write_synthetic_pairs(tmp_path / "flat", count=110, size=40, seed=4)
+    (data / "labels").rename(data / "masks")
+    cmd = [sys.executable, "bench/gpu_train_demo.py", "--device", "cpu", "--quick", "--minutes", "0.25",
+           "--data", str(data), "--work", str(tmp_path / "work"), "--out", str(tmp_path / "out")]
+    for _ in range(2):  # the second run continues the first
+        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900)
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    training = report["training"]
+    assert training["steps_before"] > 0 and training["steps_after"] > training["steps_before"]
+    assert training["mapping"] == "fitted" and "reconstruction" in report["evaluation"]["trained"]
+    files = sorted(p for p in (tmp_path / "out").rglob("*") if p.is_file())
+    assert len(files) <= 8 and all(p.stat().st_size <= 16 * 2**20 for p in files)
+    pieces = [tmp_path / "out" / n for n in report["export"]["pieces"]]
+    rebuilt = tmp_path / "rebuilt.safetensors"
+    rebuilt.write_bytes(b"".join(p.read_bytes() for p in pieces))
+    from ca2sis.checkpoint import load_model
+    from ca2sis.weights import sha256_of
+
+    assert sha256_of(rebuilt) == report["export"]["sha256"]
+    assert load_model(rebuilt)[1].name == "tiny"
+    assert Image.open(tmp_path / "out" / "grid.png").size[0] > 0
