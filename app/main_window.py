@@ -13,7 +13,17 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QSplitter, QStackedWidget, QWidget
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QSplitter,
+    QStackedWidget,
+    QToolBar,
+    QWidget,
+)
 
 from app.ab_strip import ABStrip
 from app.actions import install_actions
@@ -21,6 +31,7 @@ from app.canvas import MaskCanvas
 from app.document import Document
 from app.file_ops import FileOps
 from app.first_run import FirstRunPanel
+from app.fit_action import FitController
 from app.gallery import Gallery
 from app.palette import ClassPalette
 from app.render_bridge import RenderBridge, RenderPlan, plan_for
@@ -99,6 +110,10 @@ class MainWindow(QMainWindow):
 
         self.files = FileOps(self)
         self.actions_ = install_actions(self)
+        self.fitting = FitController(self)
+        face_menu = QMenu("F&ace", self)
+        self.menuBar().insertMenu(self.menuBar().actions()[-1], face_menu)  # before Help
+        self.actions_.all += self.fitting.install(face_menu, self.findChild(QToolBar, "tools"))
 
         self._render_timer = QTimer(self, singleShot=True, interval=0)  # coalesces bursts of changes
         self._render_timer.timeout.connect(self.submit_render)
@@ -197,6 +212,7 @@ class MainWindow(QMainWindow):
         self.style_panel.set_random_available(bool(getattr(editor, "has_mapping", True)))
         self.ab_strip.set_random_available(bool(getattr(editor, "has_mapping", True)))
         self.worker.forget("render")
+        self.fitting.refresh()
         self.statusBar().showMessage(f"Model {getattr(editor, 'model_name', '')} ready", 5000)
         self.schedule_render()
 
@@ -227,6 +243,8 @@ class MainWindow(QMainWindow):
         self.result.set_result(r.image, r.attention if cls is not None else None, label)
         self.time_label.setText(f"{r.seconds * 1000:.0f} ms")
         self.time_label.setToolTip(", ".join(f"{k} {v * 1000:.0f} ms" for k, v in r.timings.items()))
+        if r.warnings:
+            self.statusBar().showMessage("⚠ " + "; ".join(r.warnings), 10000)
         self.rendered.emit()
 
     def _render_strip(self, plans: list[RenderPlan]) -> None:

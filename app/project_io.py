@@ -8,6 +8,8 @@ Layout inside the zip::
     face.png              the aligned face (absent for a mask-only project)
     photo.png             the full original photo (absent when there is none)
     refs/<key>.png        each reference face, with refs/<key>_mask.png
+    fit.safetensors       the face's fit to its photo (absent when unfitted), checked on load: size,
+                          format, tensors, and its key against project.json
 
 PNG everywhere, so a save → load round trip is bit-identical. Writes go to a temporary file in the
 target folder and replace the target in one step, so a crash never leaves half a project. Loading
@@ -28,8 +30,11 @@ import numpy as np
 from PIL import Image
 
 from app.document import Document, PhotoContext, ReferenceFace
+from app.fit_record import FitRecord
 from ca2sis.atomic import atomic_write_bytes
 from ca2sis.classes import CELEBAMASK_HQ, ClassTable
+from ca2sis.fit import FitFileError
+from ca2sis.fit.state import MAX_BYTES as FIT_MAX_BYTES
 from ca2sis.requests import ShapeSource, StyleSource
 
 FORMAT = "ca2sis-project"
@@ -74,6 +79,7 @@ def to_bytes(doc: Document) -> bytes:
         "hidden": sorted(doc.hidden),
         "attention_class": doc.attention_class,
         "context": None,
+        "fit": None if doc.fit is None else {"key": doc.fit.key, "model_name": doc.fit.model_name},
     }
     if doc.context is not None:
         meta["context"] = {
@@ -95,6 +101,8 @@ def to_bytes(doc: Document) -> bytes:
         for ref in doc.references.values():
             zf.writestr(f"refs/{ref.key}.png", _png(ref.image))
             zf.writestr(f"refs/{ref.key}_mask.png", _png(ref.mask))
+        if doc.fit is not None:
+            zf.writestr("fit.safetensors", doc.fit.data)
     return buf.getvalue()
 
 
@@ -195,6 +203,7 @@ def from_bytes(data: bytes, classes: ClassTable = CELEBAMASK_HQ) -> Document:
             doc.attention_class = meta.get("attention_class")
             doc.seed = int(meta.get("seed", 0))
             doc.name = str(meta.get("name", "Untitled"))
+            doc.fit = _read_fit(zf, meta.get("fit"), face is not None)
             if meta.get("context") is not None:
                 photo = _read_png(zf, "photo.png", "RGB")
                 ctx = meta["context"]
@@ -206,6 +215,32 @@ def from_bytes(data: bytes, classes: ClassTable = CELEBAMASK_HQ) -> Document:
         except (KeyError, TypeError, ValueError) as exc:
             raise ProjectError(f"the project's settings are damaged ({type(exc).__name__}: {exc})") from exc
     return doc
+
+
+def _read_fit(zf: zipfile.ZipFile, entry: Any, has_face: bool) -> FitRecord | None:
+    name = "fit.safetensors"
+    if entry is None:
+        return None
+    if not isinstance(entry, dict) or not isinstance(entry.get("key"), str):
+        raise ProjectError("the project's fit entry is damaged")
+    if not has_face:
+        raise ProjectError("the project has a fit but no face photo to apply it to")
+    try:
+        info = zf.getinfo(name)
+    except KeyError:
+        raise ProjectError(f"the project names a fit but has no {name}") from None
+    if info.file_size > FIT_MAX_BYTES:  # checked before reading: a zip entry can claim anything
+        raise ProjectError(f"{name} is {info.file_size / 2**20:.1f} MB, more than the "
+                           f"{FIT_MAX_BYTES / 2**20:.0f} MB a fit may have")
+    try:
+        record = FitRecord.from_bytes(zf.read(name))
+    except FitFileError as exc:
+        raise ProjectError(f"the project's fit is damaged: {exc}") from exc
+    except zipfile.BadZipFile as exc:
+        raise ProjectError(f"{name} is damaged ({exc})") from exc
+    if record.key != entry["key"]:
+        raise ProjectError(f"{name} does not match the fit recorded in project.json (damaged or replaced)")
+    return record
 
 
 def _check_settings(doc: Document) -> None:

@@ -4,19 +4,23 @@ The GUI thread builds a :class:`RenderPlan` quickly: a :class:`RenderRequest` wh
 document's own content keys, plus the arrays those keys stand for. Two plans compare equal exactly
 when their requests do, so the worker can skip unchanged work. On the worker thread the
 :class:`RenderBridge` registers the arrays with the editor (which caches style codes and mask embeddings per key) and
-translates the document keys into the editor's.
+translates the document keys into the editor's. A fitted face's plan carries its fit (the bytes the
+project stores); the bridge registers it with the editor, and renders without it (saying why) when
+the loaded model refuses it.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from app.document import Document
+from app.fit_record import FitRecord
 from ca2sis.requests import RenderRequest, RenderResult, ShapeSource, StyleSource, content_key
 
 
@@ -25,6 +29,7 @@ class RenderPlan:
     request: RenderRequest
     faces: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)  # style sources
     masks: dict[str, np.ndarray] = field(default_factory=dict)  # shape sources and the edited mask
+    fit: FitRecord | None = None  # the own face's fit (request.fit is its key)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, RenderPlan) and other.request == self.request
@@ -46,9 +51,11 @@ def plan_for(
     masks = {mask_key: mask}
     faces: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     own_key = None
+    fit = None
     if doc.face is not None:
         own_key = content_key(doc.face, doc.original_mask)
         faces[own_key] = (doc.face, doc.original_mask)
+        fit = doc.fit
     merged_styles = {**doc.styles, **(styles or {})}
     for source in merged_styles.values():
         if source.kind == "reference" and source.reference in doc.references:
@@ -67,8 +74,9 @@ def plan_for(
         shape_all=whole,
         attention_class=doc.attention_class if attention else None,
         seed=doc.seed,
+        fit=None if fit is None else fit.key,
     )
-    return RenderPlan(request, faces, masks)
+    return RenderPlan(request, faces, masks, fit)
 
 
 class RenderBridge:
@@ -77,10 +85,37 @@ class RenderBridge:
     def __init__(self, editor: Any) -> None:
         self.editor = editor
         self._lock = threading.Lock()
+        self._refused: dict[str, str] = {}  # fit key → why this editor cannot use it
 
     def render(self, plan: RenderPlan) -> RenderResult:
         with self._lock:
-            return self.editor.render(self._translate(plan))
+            warnings: list[str] = []
+            result = self.editor.render(self._translate(plan, warnings))
+            result.warnings.extend(warnings)
+            return result
+
+    def fit(self, plan: RenderPlan, steps: int | None = None, progress: Callable[[str, float], None] | None = None,
+            cancel: Callable[[], bool] | None = None) -> FitRecord:
+        """Fit the plan's own face (on the worker thread); raises ``FitCancelled`` when cancelled."""
+        if plan.request.own_key is None:
+            raise ValueError("there is no photo to fit: open a portrait first (a painted mask has none)")
+        with self._lock:
+            face = self._face(plan.request.own_key, plan)
+            result = self.editor.fit(face, steps=steps, progress=progress, cancel=cancel)
+            return FitRecord.from_bytes(self.editor.export_fit(result.key))
+
+    def _register_fit(self, fit: FitRecord) -> str | None:
+        if fit.key in self._refused:
+            return self._refused[fit.key]
+        try:
+            self.editor.fit_state(fit.key)
+        except KeyError:
+            try:
+                self.editor.add_fit(fit.data)
+            except ValueError as exc:  # another model's fit, or one that does not fit this generator
+                self._refused[fit.key] = str(exc)
+                return str(exc)
+        return None
 
     # Registered on every render, not remembered here: the editor's caches are bounded and may have
     # evicted an entry since; registering again is cheap (a resize and a hash) and never recomputes
@@ -92,8 +127,14 @@ class RenderBridge:
     def _mask(self, key: str, plan: RenderPlan) -> str:
         return self.editor.add_mask(plan.masks[key])
 
-    def _translate(self, plan: RenderPlan) -> RenderRequest:
+    def _translate(self, plan: RenderPlan, warnings: list[str]) -> RenderRequest:
         req = plan.request
+        fit = req.fit
+        if plan.fit is not None:
+            problem = self._register_fit(plan.fit)
+            if problem is not None:
+                warnings.append(f"rendered without the face's fit: {problem}")
+                fit = None
         styles = tuple(
             (c, dataclasses.replace(s, reference=self._face(s.reference, plan)) if s.kind == "reference" else s)
             for c, s in req.styles
@@ -109,4 +150,5 @@ class RenderBridge:
             styles=styles,
             shapes=shapes,
             shape_all=shape_all,
+            fit=fit,
         )
