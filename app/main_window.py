@@ -335,5 +335,6 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.files.autosaver.discard_own()
+        self.fitting.cancel()  # a running fit stops at its next step instead of outliving the window
         self.worker.shutdown()
         super().closeEvent(event)

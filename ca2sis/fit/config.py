@@ -25,6 +25,7 @@ class FitConfig:
     perceptual_weight: float = 0.1  # the project's offline InceptionV3 features; 0 turns it off
     locality_weight: float = 1.0  # keep what an edit changes as the base generator changes it; 0 turns it off
     locality_edits: int = 8  # style and shape edits in the locality pool
+    locality_spread: float = 1.5  # mapping-network styles for the pool, pushed this far from their mean
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -44,6 +45,8 @@ class FitConfig:
         for name in ("pixel_weight", "perceptual_weight", "locality_weight"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative, got {getattr(self, name)}")
+        if self.locality_spread <= 0:
+            raise ValueError(f"locality_spread must be positive, got {self.locality_spread}")
         if self.locality_edits < 1:
             raise ValueError(f"locality_edits must be at least 1, got {self.locality_edits}")
 

@@ -52,9 +52,10 @@ def layout_variants(mask: np.ndarray, count: int, rng: np.random.Generator, excl
     return out
 
 
-def style_edit_rows(present: list[int], count: int, rng: np.random.Generator) -> list[int]:
-    """Which class's style row each style edit replaces: every present class in turn, shuffled."""
+def style_edit_rows(present: list[int], count: int) -> list[int]:
+    """Which class's style row each style edit replaces: the largest classes first (``present`` is
+    ordered by area), cycling when there are more edits than classes. Large regions are where a
+    generator tuned to one photo most easily stops listening to its style codes."""
     if not present:
         return []
-    order = list(rng.permutation(present))
-    return [int(order[i % len(order)]) for i in range(count)]
+    return [present[i % len(present)] for i in range(count)]

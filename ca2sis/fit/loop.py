@@ -42,7 +42,7 @@ class FitInputs:
     image: torch.Tensor  # 1×3×H×W in [-1, 1], fp32, on the fit's device
     styles: torch.Tensor  # 1×C×D fp32: the style encoder's codes of the photo
     shapes: torch.Tensor  # 1×K×T fp32: the photo's own layout
-    present: list[int]  # classes with pixels in the photo's mask (their style rows are optimised)
+    present: list[int]  # classes with pixels in the photo's mask, largest first (their rows are optimised)
     other_styles: torch.Tensor  # N×C×D fp32: styles the locality pool swaps in, one row at a time
     other_shapes: torch.Tensor  # M×K×T fp32: perturbed layouts of the photo
 
@@ -173,14 +173,14 @@ def run_fit(generator: nn.Module, inputs: FitInputs, config: FitConfig, autocast
 
 
 def _edits(inputs: FitInputs, pivot: torch.Tensor, config: FitConfig) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    """Half style edits (one present class takes another style), half shape edits (a perturbed layout)."""
+    """Three quarters style edits (one class, largest first, takes another style), a quarter shape edits
+    (a perturbed layout)."""
     from ca2sis.fit.edits import style_edit_rows
 
-    rng = np.random.default_rng(config.seed + 1)
-    n_shape = min(len(inputs.other_shapes), config.locality_edits // 2)
+    n_shape = min(len(inputs.other_shapes), config.locality_edits // 4)
     n_style = config.locality_edits - n_shape if len(inputs.other_styles) else 0
     out = []
-    for i, cls in enumerate(style_edit_rows(inputs.present, n_style, rng)):
+    for i, cls in enumerate(style_edit_rows(inputs.present, n_style)):
         styles = pivot.clone()
         styles[0, cls] = inputs.other_styles[i % len(inputs.other_styles), cls]
         out.append((inputs.shapes, styles))

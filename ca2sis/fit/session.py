@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
-from ca2sis import editing
 from ca2sis.fit.config import FitConfig
 from ca2sis.fit.edits import layout_variants
 from ca2sis.fit.loop import FitInputs, Progress, run_fit
@@ -46,10 +45,18 @@ def image_psnr(fake: np.ndarray, real: np.ndarray) -> float:
     return float(psnr(image_to_tensor(fake), image_to_tensor(real))[0])
 
 
-def _other_styles(editor: Editor, face_key: str, styles: torch.Tensor, count: int, seed: int) -> torch.Tensor:
-    """Styles for the locality pool: the mapping network's, else other registered faces', else noise."""
+def _other_styles(editor: Editor, face_key: str, styles: torch.Tensor, count: int, seed: int,
+                  spread: float) -> torch.Tensor:
+    """Styles for the locality pool: the mapping network's, else other registered faces', else noise.
+
+    Mapping samples are pushed ``spread`` times as far from their mean: a mapping network fitted to
+    real codes tends to draw them narrower than real faces' (demo-128: about 2/3 of the spread of
+    held-out faces' hair codes), and the pool should hold edits as large as a reference's.
+    """
     if editor.has_mapping:
         found = [editor.random_styles(seed * 7919 + i) for i in range(count)]
+        centre = torch.stack([editor.random_styles(10**6 + seed * 7919 + i) for i in range(64)]).mean(0)
+        found = [centre + spread * (s - centre) for s in found]
     else:
         found = [editor._styles_of(k).float().cpu() for k in list(editor._faces) if k != face_key][:count]
     if not found:  # noise with each row's own spread: a stand-in when nothing else is known
@@ -77,13 +84,15 @@ def fit_face(editor: Editor, face_key: str, config: FitConfig, progress: Progres
     styles = editor._styles_of(face_key).float()[None]
     shapes = editor._shapes_of(face_key).float()[None]
     onehot = editor._onehot(mask)
-    present = [int(c) for c in torch.nonzero(editing.present_classes(onehot[0])).flatten()]
+    areas = onehot[0].flatten(1).sum(1).float().cpu()
+    present = [int(c) for c in torch.argsort(areas, descending=True, stable=True) if areas[c] > 0]
     inputs = FitInputs(
         image=image_to_tensor(image).to(device),
         styles=styles,
         shapes=shapes,
         present=present,
-        other_styles=_other_styles(editor, face_key, styles, config.locality_edits, config.seed).to(device),
+        other_styles=_other_styles(editor, face_key, styles, config.locality_edits, config.seed,
+                                   config.locality_spread).to(device),
         other_shapes=_other_shapes(editor, mask, config.locality_edits, config.seed).to(device),
     )
     before = image_psnr(editor._generate(shapes, styles, None)[0], image)
