@@ -23,6 +23,7 @@ class FitConfig:
     lr_adapter: float = 0.003  # Adam, on the adapters (with a cosine decay to a tenth)
     pixel_weight: float = 1.0  # L1 on [-1, 1] images
     perceptual_weight: float = 0.1  # the project's offline InceptionV3 features; 0 turns it off
+    attention_weight: float = 1.0  # the model's attention loss on the photo's mask; 0 turns it off
     locality_weight: float = 1.0  # keep what an edit changes as the base generator changes it; 0 turns it off
     locality_edits: int = 8  # style and shape edits in the locality pool
     locality_spread: float = 1.5  # mapping-network styles for the pool, pushed this far from their mean
@@ -42,7 +43,7 @@ class FitConfig:
         for name in ("lr_style", "lr_adapter"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
-        for name in ("pixel_weight", "perceptual_weight", "locality_weight"):
+        for name in ("pixel_weight", "perceptual_weight", "attention_weight", "locality_weight"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative, got {getattr(self, name)}")
         if self.locality_spread <= 0:

@@ -32,6 +32,7 @@ from torch import nn
 from ca2sis.fit import adapters as lora
 from ca2sis.fit.config import FitConfig
 from ca2sis.fit.errors import FitCancelled
+from ca2sis.model import attention_loss
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, float], None]
@@ -40,6 +41,7 @@ Progress = Callable[[str, float], None]
 @dataclass
 class FitInputs:
     image: torch.Tensor  # 1×3×H×W in [-1, 1], fp32, on the fit's device
+    onehot: torch.Tensor  # 1×C×H×W: the photo's mask (the attention loss's target)
     styles: torch.Tensor  # 1×C×D fp32: the style encoder's codes of the photo
     shapes: torch.Tensor  # 1×K×T fp32: the photo's own layout
     present: list[int]  # classes with pixels in the photo's mask, largest first (their rows are optimised)
@@ -120,6 +122,14 @@ def run_fit(generator: nn.Module, inputs: FitInputs, config: FitConfig, autocast
         with _precision(device, autocast):
             return tuned(shapes, styles)[0].float()
 
+    def render_own(styles: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The photo's render and the model's attention loss: each class's style keeps to its region."""
+        if config.attention_weight == 0:
+            return render(inputs.shapes, styles), torch.zeros((), device=device)
+        with _precision(device, autocast):
+            image, captures = tuned(inputs.shapes, styles, capture=True)
+        return image.float(), config.attention_weight * attention_loss(captures, inputs.onehot)
+
     # ---- phase 1: the pivot (style codes of the present classes; the generator is the base one) ----
     styles = inputs.styles.detach().clone().float().requires_grad_(True)
     rows = torch.zeros(1, styles.shape[1], 1, device=device)
@@ -128,7 +138,8 @@ def run_fit(generator: nn.Module, inputs: FitInputs, config: FitConfig, autocast
     for step in range(config.pivot_steps):
         if stop():
             raise FitCancelled
-        loss = recon(render(inputs.shapes, styles))
+        image, attention = render_own(styles)
+        loss = recon(image) + attention
         opt.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()
         styles.grad.mul_(rows)
@@ -150,20 +161,21 @@ def run_fit(generator: nn.Module, inputs: FitInputs, config: FitConfig, autocast
     for p in params:
         p.requires_grad_(True)
     opt = torch.optim.Adam(params, lr=config.lr_adapter, foreach=True)
-    order = np.random.default_rng(config.seed).permutation(max(1, len(base_changes)) * (config.tune_steps + 1))
+    picks = np.random.default_rng(config.seed).integers(0, max(1, len(base_changes)), size=config.tune_steps)
     for step in range(config.tune_steps):
         if stop():
             raise FitCancelled
         for group in opt.param_groups:
             group["lr"] = config.lr_adapter * _cosine(step, config.tune_steps)
         if base_changes:
-            k = int(order[step]) % len(base_changes)
+            k = int(picks[step])
             shapes, edit_styles = edits[k]
-            out = render(torch.cat([inputs.shapes, shapes]), torch.cat([pivot, edit_styles]))
-            change = out[1:2] - out[0:1]
-            loss = recon(out[0:1]) + config.locality_weight * (change - base_changes[k]).abs().mean()
+            own, attention = render_own(pivot)
+            change = render(shapes, edit_styles) - own
+            loss = recon(own) + attention + config.locality_weight * (change - base_changes[k]).abs().mean()
         else:
-            loss = recon(render(inputs.shapes, pivot))
+            own, attention = render_own(pivot)
+            loss = recon(own) + attention
         opt.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()
         scaler.step(opt)

@@ -88,6 +88,7 @@ def fit_face(editor: Editor, face_key: str, config: FitConfig, progress: Progres
     present = [int(c) for c in torch.argsort(areas, descending=True, stable=True) if areas[c] > 0]
     inputs = FitInputs(
         image=image_to_tensor(image).to(device),
+        onehot=onehot.float(),
         styles=styles,
         shapes=shapes,
         present=present,
