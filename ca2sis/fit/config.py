@@ -1,8 +1,9 @@
 """How a fit to one photo is run: a typed configuration and the editor's default.
 
-A fit has two phases over ``steps`` optimisation steps in all: first the photo's style codes are
-optimised with the generator frozen (the *pivot*), then low-rank adapters on the generator's
-convolutions and linear layers are tuned with the pivot frozen. See :mod:`ca2sis.fit.loop`.
+A fit has two phases over ``steps`` optimisation steps in all: first the photo's style codes may be
+optimised with the generator frozen (the *pivot*; by default the style encoder's codes are the pivot),
+then low-rank adapters on the generator's convolutions and linear layers are tuned with the pivot
+frozen. See :mod:`ca2sis.fit.loop`; the default was chosen by measurement (docs/fit.md).
 """
 
 from __future__ import annotations
@@ -15,15 +16,18 @@ from typing import Any
 
 @dataclass(frozen=True)
 class FitConfig:
-    steps: int = 120  # optimisation steps in all, both phases together
-    pivot_share: float = 0.3  # share of the steps spent on the style codes alone
+    steps: int = 80  # optimisation steps in all, both phases together
+    # Share of the steps spent on the style codes alone. 0: the style encoder's codes are the pivot. On
+    # demo-128 an optimised pivot cost editability (a hair swap kept about half its strength, against
+    # 0.8–1.0 without) for no PSNR gain at the same step count: see docs/fit.md.
+    pivot_share: float = 0.0
     rank: int = 16  # rank of each low-rank adapter (clamped to the layer's own rank)
     layers: tuple[str, ...] = ("*",)  # fnmatch patterns of generator layers that get adapters; "!…" excludes
     lr_style: float = 0.03  # Adam, on the style codes during the pivot phase
-    lr_adapter: float = 0.003  # Adam, on the adapters (with a cosine decay to a tenth)
+    lr_adapter: float = 0.004  # Adam, on the adapters (with a cosine decay to a tenth)
     pixel_weight: float = 1.0  # L1 on [-1, 1] images
     perceptual_weight: float = 0.1  # the project's offline InceptionV3 features; 0 turns it off
-    attention_weight: float = 1.0  # the model's attention loss on the photo's mask; 0 turns it off
+    attention_weight: float = 0.0  # the model's attention loss on the photo's mask; 0 turns it off
     locality_weight: float = 1.0  # keep what an edit changes as the base generator changes it; 0 turns it off
     locality_edits: int = 8  # style and shape edits in the locality pool
     locality_spread: float = 1.5  # mapping-network styles for the pool, pushed this far from their mean

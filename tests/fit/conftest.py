@@ -13,7 +13,8 @@ from ca2sis.model import CA2SIS
 from tests.model.conftest import face_like_mask, photo_like
 
 # Short and without the perceptual network: the behaviour under test does not depend on either.
-QUICK = default_config().replace(steps=12, perceptual_weight=0.0, locality_edits=4)
+# Both phases run (the default may skip the pivot phase).
+QUICK = default_config().replace(steps=12, pivot_share=0.25, perceptual_weight=0.0, locality_edits=4)
 
 
 def tiny(seed: int = 0) -> CA2SIS:

@@ -211,6 +211,16 @@ def test_the_perceptual_loss_takes_part_when_asked(weights) -> None:
     assert with_it.key != without.key and not with_it.notes
 
 
+def test_the_attention_loss_and_a_pivot_free_fit_run(weights) -> None:
+    editor = Editor.load(weights, device="cpu", precision="fp32")
+    key = editor.add_face(photo_like(32, seed=1), face_like_mask(32))
+    with_attention = editor.fit(key, quick(steps=4, attention_weight=1.0))
+    stages: list[str] = []
+    no_pivot = editor.fit(key, quick(steps=4, pivot_share=0.0), progress=lambda stage, f: stages.append(stage))
+    assert with_attention.key != editor.fit(key, quick(steps=4)).key
+    assert all(s.startswith("generator") for s in stages) and np.isfinite(no_pivot.psnr_after)
+
+
 def test_fit_config_round_trips_and_splits_its_steps() -> None:
     cfg = FitConfig(steps=10, pivot_share=0.3, layers=("stages.*",))
     assert FitConfig.from_json(cfg.to_json()) == cfg
