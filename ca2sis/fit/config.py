@@ -16,7 +16,7 @@ from typing import Any
 
 @dataclass(frozen=True)
 class FitConfig:
-    steps: int = 80  # optimisation steps in all, both phases together
+    steps: int = 48  # optimisation steps in all, both phases together
     # Share of the steps spent on the style codes alone. 0: the style encoder's codes are the pivot. On
     # demo-128 an optimised pivot cost editability (a hair swap kept about half its strength, against
     # 0.8–1.0 without) for no PSNR gain at the same step count: see docs/fit.md.
@@ -29,6 +29,7 @@ class FitConfig:
     perceptual_weight: float = 0.1  # the project's offline InceptionV3 features; 0 turns it off
     attention_weight: float = 0.0  # the model's attention loss on the photo's mask; 0 turns it off
     locality_weight: float = 1.0  # keep what an edit changes as the base generator changes it; 0 turns it off
+    locality_every: int = 2  # the locality term on every k-th step (weighted ×k): it costs a second render
     locality_edits: int = 8  # style and shape edits in the locality pool
     locality_spread: float = 1.5  # mapping-network styles for the pool, pushed this far from their mean
     seed: int = 0
@@ -52,6 +53,8 @@ class FitConfig:
                 raise ValueError(f"{name} must not be negative, got {getattr(self, name)}")
         if self.locality_spread <= 0:
             raise ValueError(f"locality_spread must be positive, got {self.locality_spread}")
+        if self.locality_every < 1:
+            raise ValueError(f"locality_every must be at least 1, got {self.locality_every}")
         if self.locality_edits < 1:
             raise ValueError(f"locality_edits must be at least 1, got {self.locality_edits}")
 

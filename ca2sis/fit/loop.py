@@ -167,12 +167,13 @@ def run_fit(generator: nn.Module, inputs: FitInputs, config: FitConfig, autocast
             raise FitCancelled
         for group in opt.param_groups:
             group["lr"] = config.lr_adapter * _cosine(step, config.tune_steps)
-        if base_changes:
+        if base_changes and step % config.locality_every == 0:
             k = int(picks[step])
             shapes, edit_styles = edits[k]
             own, attention = render_own(pivot)
             change = render(shapes, edit_styles) - own
-            loss = recon(own) + attention + config.locality_weight * (change - base_changes[k]).abs().mean()
+            weight = config.locality_weight * config.locality_every
+            loss = recon(own) + attention + weight * (change - base_changes[k]).abs().mean()
         else:
             own, attention = render_own(pivot)
             loss = recon(own) + attention
