@@ -5,7 +5,7 @@ Qt-free on purpose: widgets observe a :class:`Document` through plain callbacks
 change is recorded in the undo history and every view stays in sync. Events:
 
 ``"mask"``        payload: the changed box (slices) or None for "everything"
-``"setting"``     payload: the key, ("style", cls) / ("shape", cls) / ("shape_all", None)
+``"setting"``     payload: the key, ("style", cls) / ("shape", cls) / ("shape_all", None) / ("fit", None)
 ``"references"``  the reference faces changed
 ``"view"``        locks, hidden classes or the attention class changed
 ``"replaced"``    a new face was loaded (everything changed)
@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from app import mask_ops
+from app.fit_record import FitRecord
 from app.history import History, MaskAtom, SettingAtom, Step
 from ca2sis.classes import CELEBAMASK_HQ, ClassTable
 from ca2sis.requests import ShapeSource, StyleSource, content_key
@@ -71,6 +72,7 @@ class Document:
         self.styles: dict[int, StyleSource] = {}
         self.shapes: dict[int, ShapeSource] = {}
         self.shape_all: ShapeSource | None = None
+        self.fit: FitRecord | None = None  # the face's fit to its photo (Fit to photo); undoable like a setting
         self.references: dict[str, ReferenceFace] = {}
         self.locked: set[int] = set()
         self.hidden: set[int] = set()
@@ -127,6 +129,7 @@ class Document:
         self.styles.clear()
         self.shapes.clear()
         self.shape_all = None
+        self.fit = None
         self.name = name
         self.path = None
         self.history.clear()
@@ -138,7 +141,7 @@ class Document:
         """Take over another document's whole state (a loaded project); widgets keep observing ``self``."""
         if other.classes is not self.classes and len(other.classes) != len(self.classes):
             raise ValueError("the project's class table differs from the editor's")
-        for name in ("mask", "face", "original_mask", "context", "styles", "shapes", "shape_all", "references",
+        for name in ("mask", "face", "original_mask", "context", "styles", "shapes", "shape_all", "fit", "references",
                      "locked", "hidden", "attention_class", "seed", "path", "name"):
             setattr(self, name, getattr(other, name))
         self.history.clear()
@@ -231,6 +234,8 @@ class Document:
             return self.shapes.get(cls)
         if kind == "shape_all":
             return self.shape_all
+        if kind == "fit":
+            return self.fit
         raise KeyError(f"unknown setting {key!r}")
 
     def change_settings(
@@ -258,6 +263,10 @@ class Document:
     def set_shape_all(self, source: ShapeSource | None, merge_key: Hashable | None = None) -> None:
         self.change_settings({("shape_all", None): source}, "Whole-face shape", merge_key)
 
+    def set_fit(self, fit: FitRecord | None, label: str | None = None) -> None:
+        """Give the face a fit (or remove it, ``None``) as one undo step."""
+        self.change_settings({("fit", None): fit}, label or ("Fit to photo" if fit else "Remove fit"))
+
     def style_of(self, cls: int) -> StyleSource:
         return self.styles.get(cls, StyleSource())
 
@@ -277,6 +286,8 @@ class Document:
                 target[cls] = value
         elif kind == "shape_all":
             self.shape_all = value
+        elif kind == "fit":
+            self.fit = value
         self._touch()
         self._emit("setting", key)
 

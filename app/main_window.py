@@ -14,7 +14,17 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QSplitter, QStackedWidget, QWidget
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QSplitter,
+    QStackedWidget,
+    QToolBar,
+    QWidget,
+)
 
 from app.ab_strip import ABStrip
 from app.actions import install_actions, sample_portraits
@@ -22,6 +32,7 @@ from app.canvas import MaskCanvas
 from app.document import Document
 from app.file_ops import FileOps
 from app.first_run import FirstRunPanel
+from app.fit_action import FitController
 from app.gallery import Gallery
 from app.latency import RenderTraces
 from app.palette import ClassPalette
@@ -108,6 +119,10 @@ class MainWindow(QMainWindow):
 
         self.files = FileOps(self)
         self.actions_ = install_actions(self)
+        self.fitting = FitController(self)
+        face_menu = QMenu("F&ace", self)
+        self.menuBar().insertMenu(self.menuBar().actions()[-1], face_menu)  # before Help
+        self.actions_.all += self.fitting.install(face_menu, self.findChild(QToolBar, "tools"))
 
         self._render_timer = QTimer(self, singleShot=True, interval=0)  # coalesces bursts of changes
         self._render_timer.timeout.connect(self.submit_render)
@@ -210,6 +225,7 @@ class MainWindow(QMainWindow):
         self.style_panel.set_random_available(bool(getattr(editor, "has_mapping", True)))
         self.ab_strip.set_random_available(bool(getattr(editor, "has_mapping", True)))
         self.worker.forget("render")
+        self.fitting.refresh()
         self.statusBar().showMessage(f"Model {getattr(editor, 'model_name', '')} ready", 5000)
         self.schedule_render()
 
@@ -274,6 +290,8 @@ class MainWindow(QMainWindow):
         self.traces.converted()
         self.time_label.setText(f"{r.seconds * 1000:.0f} ms")
         self.time_label.setToolTip(", ".join(f"{k} {v * 1000:.0f} ms" for k, v in r.timings.items()))
+        if r.warnings:
+            self.statusBar().showMessage("⚠ " + "; ".join(r.warnings), 10000)
         self.rendered.emit()
 
     def _on_painted(self, when: float) -> None:
@@ -383,6 +401,7 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.files.autosaver.discard_own()
+        self.fitting.cancel()  # a running fit stops at its next step instead of outliving the window
         self.worker.shutdown()
         self.outline.shutdown()
         super().closeEvent(event)

@@ -8,6 +8,8 @@ Layout inside the zip::
     face.png              the aligned face (absent for a mask-only project)
     photo.png             the full original photo (absent when there is none)
     refs/<key>.png        each reference face, with refs/<key>_mask.png
+    fit.safetensors       the face's fit to its photo (absent when unfitted), checked on load: size,
+                          format, tensors, and its key against project.json
 
 PNG everywhere, so a save → load round trip is bit-identical. Writes go to a temporary file in the
 target folder and replace the target in one step, so a crash never leaves half a project. Loading
@@ -30,9 +32,12 @@ from PIL import Image
 
 from app import project_schema as schema
 from app.document import Document, PhotoContext, ReferenceFace
+from app.fit_record import FitRecord
 from app.project_schema import FORMAT, VERSION, ProjectError
 from ca2sis.atomic import atomic_write_bytes
 from ca2sis.classes import CELEBAMASK_HQ, ClassTable
+from ca2sis.fit import FitFileError
+from ca2sis.fit.state import MAX_BYTES as FIT_MAX_BYTES
 from ca2sis.safe_files import FileRefused, open_regular
 
 SUFFIX = ".ca2sis"
@@ -72,6 +77,7 @@ def to_bytes(doc: Document) -> bytes:
         "hidden": sorted(doc.hidden),
         "attention_class": doc.attention_class,
         "context": None,
+        "fit": None if doc.fit is None else {"key": doc.fit.key, "model_name": doc.fit.model_name},
     }
     if doc.context is not None:
         meta["context"] = {
@@ -93,6 +99,8 @@ def to_bytes(doc: Document) -> bytes:
         for ref in doc.references.values():
             zf.writestr(f"refs/{ref.key}.png", _png(ref.image))
             zf.writestr(f"refs/{ref.key}_mask.png", _png(ref.mask))
+        if doc.fit is not None:
+            zf.writestr("fit.safetensors", doc.fit.data)
     return buf.getvalue()
 
 
@@ -155,6 +163,7 @@ def _read(source: BinaryIO, classes: ClassTable) -> Document:
             photo = schema.read_png(zf, "photo.png", "rgb", schema.PHOTO_PIXELS)
             ctx = meta.context
             context = PhotoContext(photo, _restore_transform(ctx.transform), ctx.face_index, ctx.warnings, ctx.pad)
+        fit = _read_fit(zf, meta.raw.get("fit"), face is not None)
     doc = Document(classes, mask=mask, face=face)
     doc.original_mask = original
     doc.references = {ref.key: ref for ref in references}
@@ -162,11 +171,36 @@ def _read(source: BinaryIO, classes: ClassTable) -> Document:
     doc.locked, doc.hidden = meta.locked, meta.hidden
     doc.attention_class, doc.seed, doc.name = meta.attention_class, meta.seed, meta.name
     doc.context = context
+    doc.fit = fit
     return doc
 
 
 def from_bytes(data: bytes, classes: ClassTable = CELEBAMASK_HQ) -> Document:
     return _read(io.BytesIO(data), classes)
+
+
+def _read_fit(zf: zipfile.ZipFile, entry: Any, has_face: bool) -> FitRecord | None:
+    name = "fit.safetensors"
+    if entry is None:
+        return None
+    if not isinstance(entry, dict) or not isinstance(entry.get("key"), str):
+        raise ProjectError("the project's fit entry is damaged")
+    if not has_face:
+        raise ProjectError("the project has a fit but no face photo to apply it to")
+    try:
+        info = zf.getinfo(name)
+    except KeyError:
+        raise ProjectError(f"the project names a fit but has no {name}") from None
+    if info.file_size > FIT_MAX_BYTES:  # checked before reading: a zip entry can claim anything
+        raise ProjectError(f"{name} is {info.file_size / 2**20:.1f} MB, more than the "
+                           f"{FIT_MAX_BYTES / 2**20:.0f} MB a fit may have")
+    try:
+        record = FitRecord.from_bytes(schema.member(zf, name))
+    except FitFileError as exc:
+        raise ProjectError(f"the project's fit is damaged: {exc}") from exc
+    if record.key != entry["key"]:
+        raise ProjectError(f"{name} does not match the fit recorded in project.json (damaged or replaced)")
+    return record
 
 
 def load_project(path: Path, classes: ClassTable = CELEBAMASK_HQ) -> Document:

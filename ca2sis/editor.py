@@ -25,6 +25,8 @@ from ca2sis import editing
 from ca2sis.checkpoint import load_model
 from ca2sis.classes import CELEBAMASK_HQ, ClassTable
 from ca2sis.device import PRECISIONS, describe, resolve_device, resolve_precision
+from ca2sis.fit import FitConfig, FitMismatch, FitState, default_config
+from ca2sis.fit.adapters import check_against, fingerprint, merged_copy
 from ca2sis.inputs import check_mask, check_pair, resize_image, resize_mask
 from ca2sis.model import CA2SIS
 from ca2sis.requests import RenderCancelled, RenderRequest, RenderResult, content_key
@@ -65,6 +67,7 @@ class Editor:
         self._autocast = compute if self.device.type == "cuda" and compute != torch.float32 else None
         self.dtype = torch.float32 if self._autocast else compute
         self.config = model.config
+        self.fingerprint = fingerprint(model, self.config.to_json())  # of the weights as loaded, before casts
         self.model = model.to(self.device, self.dtype).eval().requires_grad_(False)
         if self.device.type == "cpu":
             # oneDNN convolutions run without layout reorders in NHWC, and the transformers'
@@ -87,6 +90,8 @@ class Editor:
         self._styles = _LRU(64)  # face key → C×D styles (device)
         self._shapes = _LRU(64)  # mask key → K×T shape codes (device)
         self._random = _LRU(64)  # seed → C×D styles from the mapping network (device)
+        self._fits = _LRU(32)  # fit key → FitState
+        self._fitted = _LRU(2)  # fit key → a private generator with the fit merged in
         self.calls = {"style_encoder": 0, "mask_embedder": 0, "generator": 0, "mapping": 0}
         # A render whose result would be stale stops before the generator's next layer (see render()):
         # on a 2-core CPU the demo model stops within about a millisecond.
@@ -213,7 +218,7 @@ class Editor:
             raise RenderCancelled("the render was cancelled")
 
     def _generate(self, shapes: torch.Tensor, styles: torch.Tensor, attention_class: int | None,
-                  timings: dict[str, float] | None = None):
+                  timings: dict[str, float] | None = None, generator: torch.nn.Module | None = None):
         cfg = self.config
         if tuple(shapes.shape[-2:]) != (cfg.shape_classes, cfg.token_dim):
             raise ValueError(f"shape codes must be {cfg.shape_classes}×{cfg.token_dim}, got {tuple(shapes.shape)}")
@@ -226,11 +231,11 @@ class Editor:
             raise ValueError(f"class id {attention_class} is outside 0..{cfg.num_classes - 1}")
         t = time.perf_counter()
         with torch.no_grad(), self._precision():
-            out = self.model.generate(shapes, styles, return_attention=want)
+            out, captures = (generator or self.model.generator)(shapes, styles, capture=want)
         self.calls["generator"] += 1
         t_image = time.perf_counter()
-        attention = self._attention_map(out.attention, attention_class) if want else None
-        image = tensor_to_image(out.image)
+        attention = self._attention_map(captures, attention_class) if want else None
+        image = tensor_to_image(out)
         if timings is not None:
             timings["generate"] = t_image - t
             timings["to_image"] = time.perf_counter() - t_image
@@ -288,7 +293,10 @@ class Editor:
         for cls, src in request.shapes:
             shapes = editing.interpolate_shape(shapes, self._shapes_of(src.reference), cls, src.alpha,
                                                self.config.num_classes, self.config.exclude_background)
-        if request.own_key is not None:
+        fit = self._fit_for(request)
+        if fit is not None:
+            styles = torch.from_numpy(fit.styles).to(self.device, self.dtype)
+        elif request.own_key is not None:
             styles = self._styles_of(request.own_key)
         else:
             styles = editing.zero_absent(self._mapped(request.seed), self._onehot(self._mask(request.mask_key))[0])
@@ -298,5 +306,68 @@ class Editor:
             other = self._styles_of(src.reference) if src.kind == "reference" else self._mapped(src.seed)
             styles = editing.blend_style(styles, other, cls, src.alpha)
         timings["encode"] = time.perf_counter() - t
-        image, attention = self._generate(shapes, styles, request.attention_class, timings)
+        generator = None if fit is None else self._fitted_generator(request.fit)
+        image, attention = self._generate(shapes, styles, request.attention_class, timings, generator)
         return RenderResult(image, time.perf_counter() - start, attention, timings)
+
+    # -- fit to photo (ca2sis.fit) ----------------------------------------------------------------
+    def fit(self, face_key: str, config: FitConfig | None = None, *, steps: int | None = None,
+            seed: int | None = None, progress=None, cancel=None):
+        """Fit the model to a registered photo; returns a :class:`ca2sis.fit.session.FitResult`.
+
+        ``config`` defaults to the editor's default fit (``steps``/``seed`` override its fields).
+        ``progress(stage, fraction)`` is called after every step; when ``cancel()`` turns true the
+        fit stops with :class:`ca2sis.fit.FitCancelled` and nothing is registered. The model itself
+        is never changed: render the photo with ``RenderRequest(..., fit=result.key)``.
+        """
+        from ca2sis.fit.session import fit_face
+
+        if face_key not in self._faces:
+            raise KeyError(f"no face registered under {face_key!r}; call add_face first")
+        config = config or default_config()
+        changes = {k: v for k, v in (("steps", steps), ("seed", seed)) if v is not None}
+        config = config.replace(**changes) if changes else config
+        return fit_face(self, face_key, config, progress, cancel)
+
+    def add_fit(self, fit: FitState | bytes) -> str:
+        """Register a fit (a state or its bytes) after checking it was made with this model; returns its key."""
+        state = fit if isinstance(fit, FitState) else FitState.from_bytes(fit)
+        state.check_model(self.fingerprint, self.model_name)
+        if state.styles.shape != (self.config.num_classes, self.config.context_dim):
+            raise FitMismatch(f"the fit's style codes are {state.styles.shape}, this model's "
+                              f"{(self.config.num_classes, self.config.context_dim)}")
+        check_against(self.model.generator, state.adapters)
+        self._fits.put(state.key, state)
+        return state.key
+
+    def remove_fit(self, key: str) -> None:
+        """Forget a fit, named by its key or by its face's key (every fit of that face)."""
+        for fit_key in [k for k, s in self._fits.items() if key in (k, s.face_key)]:
+            del self._fits[fit_key]
+            self._fitted.pop(fit_key, None)
+
+    def fit_state(self, key: str) -> FitState:
+        state = self._fits.find(key)
+        if state is None:
+            raise KeyError(f"no fit registered under {key!r}")
+        return state
+
+    def export_fit(self, key: str) -> bytes:
+        """The fit as safetensors bytes (it names this model; ``add_fit`` elsewhere checks that)."""
+        return self.fit_state(key).to_bytes()
+
+    def _fit_for(self, request: RenderRequest) -> FitState | None:
+        if request.fit is None:
+            return None
+        state = self.fit_state(request.fit)
+        if state.face_key != request.own_key:
+            raise ValueError("the request names a fit of another face than its own face")
+        return state
+
+    def _fitted_generator(self, key: str) -> torch.nn.Module:
+        generator = self._fitted.find(key)
+        if generator is None:
+            # The copy keeps the cancel hooks, bound to this editor (not to a copy of it).
+            generator = merged_copy(self.model.generator, self.fit_state(key).adapters, keep=(self,))
+            self._fitted.put(key, generator)
+        return generator

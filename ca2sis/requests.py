@@ -69,7 +69,9 @@ class RenderRequest:
     ``mask_key`` and ``own_key`` are content keys of arrays the caller registered with the editor
     (``Editor.add_mask`` / ``Editor.add_reference``), so the request stays small and hashable.
     ``own_key`` is the face whose styles are the default for every class (None: random styles seeded
-    by ``seed``). ``attention_class`` asks for that class's cross-attention map as well.
+    by ``seed``). ``attention_class`` asks for that class's cross-attention map as well. ``fit`` names a
+    fit of the own face (``Editor.fit``): the face then renders with its tuned styles and generator; a
+    request without it renders the same face with the base model.
     """
 
     mask_key: str
@@ -79,6 +81,7 @@ class RenderRequest:
     shape_all: ShapeSource | None = None  # whole-face shape interpolation, applied before per-class ones
     attention_class: int | None = None
     seed: int = 0
+    fit: str | None = None
 
     @staticmethod
     def build(
@@ -107,3 +110,4 @@ class RenderResult:
     seconds: float
     attention: np.ndarray | None = None  # H×W float32 in [0, 1] for ``attention_class``
     timings: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # what was rendered differently from the request

@@ -6,7 +6,8 @@
 
 The photo is read through its own mask (``--style-mask``; ``--mask`` when omitted, which with the
 photo's own mask is a reconstruction). Without a photo every class gets a random style from the
-mapping network (``--seed``).
+mapping network (``--seed``). ``--fit STEPS`` first fits the model to the photo (``ca2sis.fit``), so
+the rendered face is the person in it, and prints the photo's reconstruction PSNR before and after.
 
 ``--photo PHOTO`` edits a photo in place: its face is found, aligned and parsed, gives the styles and
 (without ``--mask``) the layout, and the render is pasted back into the photo, only where the person
@@ -38,9 +39,41 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--swap", action="append", default=[], metavar="CLASS=PHOTO:MASK",
                    help="give one class (name or id) the style of another photo read through its mask; repeatable")
     p.add_argument("--seed", type=int, default=0, help="seed of the random styles when no photo is given")
+    p.add_argument("--fit", type=_fit_steps, default=0, metavar="STEPS",
+                   help="fit the model to the --style-image photo first, with STEPS optimisation steps in all "
+                   "(0: no fit, the default; auto: the editor's default fit)")
+    p.add_argument("--fit-seed", type=int, default=0, help="seed of the fit (same seed, same fit)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     p.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16", "fp16"])
     p.add_argument("--out", type=Path, required=True, help="output PNG")
+
+
+def _fit_steps(text: str) -> int | None:
+    """``auto`` → None (the default fit); otherwise a step count ≥ 0."""
+    if text == "auto":
+        return None
+    try:
+        steps = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of steps or auto, got {text!r}") from None
+    if steps < 0:
+        raise argparse.ArgumentTypeError(f"the number of fit steps must be 0 or more, got {steps}")
+    return steps
+
+
+def _fit(editor, face_key: str, steps: int | None, seed: int):
+    from tqdm import tqdm
+
+    with tqdm(total=1000, desc="fit", unit="‰", leave=False, file=sys.stderr,
+              bar_format="{desc}: {percentage:3.0f}% |{bar}| {postfix}") as bar:
+        def progress(stage: str, fraction: float) -> None:
+            bar.n = round(fraction * 1000)
+            bar.set_postfix_str(stage, refresh=True)
+
+        result = editor.fit(face_key, steps=steps, seed=seed, progress=progress)
+    print(f"fit: reconstruction PSNR {result.psnr_before:.2f} dB before, {result.psnr_after:.2f} dB after "
+          f"({result.steps} steps, {result.seconds:.1f} s, adapters {result.adapter_bytes / 1e6:.2f} MB)")
+    return result
 
 
 def _parse_swap(text: str, classes: ClassTable) -> tuple[int, Path, Path]:
@@ -129,15 +162,18 @@ def run(args: argparse.Namespace) -> int:
             own = (load_image(args.style_image), load_mask(args.style_mask, classes) if args.style_mask else mask)
         elif args.style_mask:
             raise ValueError("--style-mask needs --style-image")
+        if args.fit != 0 and own is None:
+            raise ValueError("--fit needs --style-image (or --photo): it fits the model to that photo")
         swapped = [(cls, load_image(photo), load_mask(photo_mask, classes)) for cls, photo, photo_mask in swaps]
         editor = Editor.load(weights, device=args.device, precision=args.precision)
         if editor.classes.name != classes.name:
             raise ValueError(f"{weights}: a model for {editor.classes.name}, not {classes.name}")
         mask_key = editor.add_mask(mask)
         own_key = editor.add_face(*own) if own is not None else None
+        fit = _fit(editor, own_key, args.fit, args.fit_seed).key if args.fit != 0 else None
         styles = {cls: StyleSource("reference", reference=editor.add_face(image, image_mask))
                   for cls, image, image_mask in swapped}
-        result = editor.render(RenderRequest.build(mask_key, own_key, styles, seed=args.seed))
+        result = editor.render(RenderRequest.build(mask_key, own_key, styles, seed=args.seed, fit=fit))
         image = result.image if portrait is None else _paste(portrait, result.image, mask, set(styles), classes)
         save_image(args.out, image)
     except (ValueError, KeyError, FileNotFoundError, OSError, TypeError) as err:
