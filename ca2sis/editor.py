@@ -51,6 +51,24 @@ class _LRU(OrderedDict):
         return None
 
 
+class _CancelCheck:
+    """The generator layers' pre-forward hook that stops a render whose result would be stale.
+
+    Copies of the generator (a fit's private one) share it rather than copy it, so one ``asked``
+    reaches every copy, and copying a generator never copies what the hook would be bound to.
+    """
+
+    def __init__(self) -> None:
+        self.asked: Callable[[], bool] | None = None
+
+    def __call__(self, module, args) -> None:
+        if self.asked is not None and self.asked():
+            raise RenderCancelled("the render was cancelled")
+
+    def __deepcopy__(self, memo) -> _CancelCheck:
+        return self
+
+
 class Editor:
     """Run a (CA)²-SIS model for editing, on CPU or CUDA, with cached encodings.
 
@@ -95,9 +113,9 @@ class Editor:
         self.calls = {"style_encoder": 0, "mask_embedder": 0, "generator": 0, "mapping": 0}
         # A render whose result would be stale stops before the generator's next layer (see render()):
         # on a 2-core CPU the demo model stops within about a millisecond.
-        self._cancelled: Callable[[], bool] | None = None
+        self._cancel = _CancelCheck()
         for module in self.model.generator.stages.modules():
-            module.register_forward_pre_hook(self._stop_if_cancelled)
+            module.register_forward_pre_hook(self._cancel)
 
     @classmethod
     def load(cls, weights: str | Path, device: str = "auto", precision: str = "auto") -> Editor:
@@ -213,10 +231,6 @@ class Editor:
         image, attention = self._generate(shape_codes, style_codes, attention_class)
         return image if attention_class is None else (image, attention)
 
-    def _stop_if_cancelled(self, module, args) -> None:
-        if self._cancelled is not None and self._cancelled():
-            raise RenderCancelled("the render was cancelled")
-
     def _generate(self, shapes: torch.Tensor, styles: torch.Tensor, attention_class: int | None,
                   timings: dict[str, float] | None = None, generator: torch.nn.Module | None = None):
         cfg = self.config
@@ -276,11 +290,11 @@ class Editor:
         ``cancelled`` is asked between the generator's layers; once it returns True the render stops
         with :class:`~ca2sis.requests.RenderCancelled` (an interactive caller whose input moved on).
         """
-        self._cancelled = cancelled
+        self._cancel.asked = cancelled
         try:
             return self._render(request)
         finally:
-            self._cancelled = None
+            self._cancel.asked = None
 
     def _render(self, request: RenderRequest) -> RenderResult:
         start = time.perf_counter()
@@ -367,7 +381,6 @@ class Editor:
     def _fitted_generator(self, key: str) -> torch.nn.Module:
         generator = self._fitted.find(key)
         if generator is None:
-            # The copy keeps the cancel hooks, bound to this editor (not to a copy of it).
-            generator = merged_copy(self.model.generator, self.fit_state(key).adapters, keep=(self,))
+            generator = merged_copy(self.model.generator, self.fit_state(key).adapters)
             self._fitted.put(key, generator)
         return generator

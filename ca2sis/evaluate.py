@@ -180,7 +180,8 @@ def evaluate(cfg: EvalConfig) -> dict[str, Any]:
             "std": kid_std if math.isfinite(kid_std) else None,
             "network": fid.description,
             "note": "unbiased MMD² with a cubic polynomial kernel on the FID network's features, mean ± std over "
-                    "100 subsets; ×1000 is the usual way to print it",
+                    "100 random subsets (1,000 images each, or half the set when smaller); ×1000 is the usual "
+                    "way to print it",
         }
         if n < 2048:
             report["fid"]["note"] = f"computed on {n} images; FID is biased upward below a few thousand"

@@ -123,12 +123,9 @@ def check_against(generator: nn.Module, adapters: dict[str, np.ndarray]) -> None
 
 
 @torch.no_grad()
-def merged_copy(generator: nn.Module, adapters: dict[str, np.ndarray], keep: tuple[object, ...] = ()) -> nn.Module:
-    """A copy of ``generator`` (same device, dtype and memory layout) with the adapters added in.
-
-    Objects in ``keep`` are shared, not copied: the owners of the generator's hooks.
-    """
-    merged = copy.deepcopy(generator, memo={id(o): o for o in keep})
+def merged_copy(generator: nn.Module, adapters: dict[str, np.ndarray]) -> nn.Module:
+    """A copy of ``generator`` (same device, dtype and memory layout) with the adapters added in."""
+    merged = copy.deepcopy(generator)
     for layer in layers_of(adapters):
         module = merged.get_submodule(layer)
         w = module.weight

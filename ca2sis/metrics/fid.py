@@ -64,9 +64,10 @@ def kid_from_features(real: np.ndarray, fake: np.ndarray, subsets: int = 100, su
     unbiased MMD² with the cubic polynomial kernel k(x, y) = (xᵀy / d + 1)³.
 
     Unlike FID it has an unbiased estimator, so small test sets (100 images) give comparable numbers.
+    Subsets hold at most half of the smaller set, so that they differ and the std says something.
     """
     real, fake = real.astype(np.float64), fake.astype(np.float64)
-    m = min(len(real), len(fake), subset_size)
+    m = min(subset_size, max(2, min(len(real), len(fake)) // 2))
     if m < 2:
         return float("nan"), float("nan")
     d = real.shape[1]

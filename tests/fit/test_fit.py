@@ -8,7 +8,7 @@ import torch
 
 from ca2sis.editor import Editor
 from ca2sis.fit import FitCancelled, FitConfig, FitFileError, FitMismatch, FitState
-from ca2sis.requests import RenderRequest, ShapeSource, StyleSource
+from ca2sis.requests import RenderCancelled, RenderRequest, ShapeSource, StyleSource
 from tests.fit.conftest import QUICK, other_face, quick, tiny
 from tests.model.conftest import face_like_mask, photo_like
 
@@ -29,6 +29,21 @@ def test_the_fitted_face_renders_differently_only_when_the_request_names_the_fit
     tuned = editor.render(with_fit).image
     assert np.abs(base.astype(int) - tuned).mean() > 1
     np.testing.assert_array_equal(editor.render(plain).image, base)
+
+
+def test_a_fitted_render_stops_when_its_caller_cancels_it(fitted) -> None:
+    editor, key, result = fitted
+    layout = editor.add_mask(face_like_mask(32))
+    asked = []
+
+    def cancelled() -> bool:
+        asked.append(1)
+        return len(asked) > 1  # the first layer runs, the second is refused
+
+    with pytest.raises(RenderCancelled):
+        editor.render(RenderRequest.build(layout, key, fit=result.key), cancelled=cancelled)
+    assert len(asked) == 2
+    assert editor.render(RenderRequest.build(layout, key, fit=result.key)).image.shape == (32, 32, 3)
 
 
 def test_a_fit_changes_neither_the_loaded_model_nor_other_faces(weights) -> None:
