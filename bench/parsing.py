@@ -1,12 +1,20 @@
 """Face-parsing benchmark: quality and speed of every available parser on held-out pairs.
 
-    python bench/parsing.py [--data ../shared/data/celebamask-mini] [--limit N] [--candidate FILE] [--json OUT.json]
+    python bench/parsing.py [--data ../shared/data/celebamask-mini] [--limit N] [--candidate FILE]
+                            [--backgrounds] [--json OUT.json]
 
 The held-out pairs are the ones ``main.py train parser`` keeps out of training (the same fixed,
 name-hashed split). For each back end: mIoU, pixel accuracy and per-class IoU of its cleaned output
 against the true masks at 512², and seconds per face (parse + clean-up, one CPU thread unless
 --threads). ``--detection N`` also places N held-out faces into larger rotated photos and measures
 the offline detector: how many are found and how far its landmarks land from the truth.
+
+``--backgrounds`` puts the same held-out faces (same framing, same masks) in front of other
+backgrounds, one per family: procedural textures of the kinds training composites onto (noise,
+streaks, stripes, foliage; new draws), a kind training never shows (bricks), and background regions
+of the *other held-out* photos. It reports, per family, the share of truly-background pixels that a
+parser labels as any face class (skin, hair, hat, cloth...) and the mIoU; also on the original
+photos, for reference. Each bundled-parser file (installed and ``--candidate``) is scored there.
 """
 
 from __future__ import annotations
@@ -28,7 +36,8 @@ sys.path.insert(0, str(ROOT))
 from ca2sis.classes import CELEBAMASK_HQ  # noqa: E402
 from ca2sis.metrics.segmentation import ConfusionMatrix  # noqa: E402
 from ca2sis.parsing import available_backends, load_parser  # noqa: E402
-from ca2sis.parsing.dataset import list_pairs, split_names  # noqa: E402
+from ca2sis.parsing.backgrounds import TEXTURE_KINDS, PhotoBackgrounds, onto_background  # noqa: E402
+from ca2sis.parsing.dataset import PairCache, list_pairs, split_names  # noqa: E402
 from ca2sis.photo import load_image, load_mask  # noqa: E402
 
 DEFAULT_DATA = ROOT / ".." / "shared" / "data" / "celebamask-mini"
@@ -86,6 +95,41 @@ def bench_parser(name: str, pairs, raw: bool = False, flip: bool = True, weights
         "iou": {n: (None if np.isnan(v) else round(float(v), 4))
                 for n, v in zip(CELEBAMASK_HQ.names, iou, strict=True)},
     }
+
+
+BACKGROUND_FAMILIES = ("noise", "streaks", "stripes", "foliage", "bricks", "photo")
+UNSEEN_IN_TRAINING = ("bricks", "photo")  # the photo family uses held-out photos only
+
+
+def background_scenes(held: PairCache, seed: int = 1234):
+    """(family, face index, composited uint8 image, true mask) for every held-out face and family;
+    the same scenes for every parser (fixed seed; a face never gets its own photo's background)."""
+    photos = PhotoBackgrounds(held.images, held.masks)
+    size = held.images.shape[1]
+    for i in range(len(held)):
+        for f, family in enumerate(BACKGROUND_FAMILIES):
+            rng = np.random.default_rng([seed, i, f])
+            bg = photos(rng, size, exclude=i) if family == "photo" else np.clip(TEXTURE_KINDS[family](rng, size), 0, 1)
+            yield family, i, onto_background(held.images[i], held.masks[i], bg, feather_px=0.7), held.masks[i]
+
+
+def bench_backgrounds(held: PairCache, weights: Path | None = None) -> dict:
+    """Background taken for face, and mIoU, of one bundled-parser file on :func:`background_scenes`."""
+    parser = _make_parser("bundled", weights)
+    n = len(CELEBAMASK_HQ)
+    cms = {family: ConfusionMatrix(n) for family in ("original", *BACKGROUND_FAMILIES)}
+    for rgb, truth in zip(held.images, held.masks, strict=True):
+        cms["original"].add(truth, parser.parse(rgb))
+    scenes = list(background_scenes(held))
+    for family, _, rgb, truth in tqdm(scenes, desc=f"backgrounds {parser.path.stem}", unit="scene", leave=False):
+        cms[family].add(truth, parser.parse(rgb))
+    textured = ConfusionMatrix(n)
+    for family in BACKGROUND_FAMILIES:
+        textured.counts += cms[family].counts
+    per = {family: {"background_as_face": cm.background_taken_for_foreground(), "miou": cm.miou()}
+           for family, cm in cms.items()}
+    return {"weights": str(parser.path), "faces": len(held), "families": per,
+            "background_as_face": textured.background_taken_for_foreground(), "miou": textured.miou()}
 
 
 def _parameters(parser) -> int | None:
@@ -146,6 +190,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--candidate", type=Path, action="append", default=[], metavar="FILE",
                    help="also score this bundled-parser weights file (repeatable), e.g. a new training run's "
                         "best.safetensors, against the installed one in the same run")
+    p.add_argument("--backgrounds", action="store_true",
+                   help="also put the held-out faces in front of textures and other photos' backgrounds and "
+                        "measure how much background the bundled parser(s) take for face")
     p.add_argument("--json", type=Path, help="write the results here")
     args = p.parse_args(argv)
     import torch
@@ -178,6 +225,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.no_flip:
             results.append(bench_parser("bundled", held, flip=False, weights=weights))
     report = {"machine": machine(), "held_out_pairs": len(held), "results": results}
+    if args.backgrounds:
+        cache = PairCache(held, None, "decoding held-out pairs")
+        report["backgrounds"] = [bench_backgrounds(cache, w) for w in ([None] if "bundled" in names else [])
+                                 + args.candidate]
     if args.detection:
         report["detection"] = bench_detection(held_all, args.detection)
         report["detection_candidates"] = [bench_detection(held_all, args.detection, weights=w)
@@ -194,6 +245,14 @@ def main(argv: list[str] | None = None) -> int:
         for cls in CELEBAMASK_HQ.names:
             cells = "".join(f"{'n/a' if r['iou'][cls] is None else format(r['iou'][cls], '.3f'):>12}" for r in results)
             print(f"{cls:<12}{cells}")
+    if args.backgrounds:
+        print("\nbackground pixels labelled as a face class (share of all true background) · mIoU")
+        print(f"{'weights':<34}" + "".join(f"{f:>15}" for f in ("original", *BACKGROUND_FAMILIES, "all textured")))
+        for r in report["backgrounds"]:
+            cells = [r["families"][f] for f in ("original", *BACKGROUND_FAMILIES)]
+            cells.append({"background_as_face": r["background_as_face"], "miou": r["miou"]})
+            print(f"{Path(r['weights']).stem[:33]:<34}"
+                  + "".join(f"{c['background_as_face']:>8.1%} {c['miou']:.3f}" for c in cells))
     if args.detection:
         for det in [report["detection"], *report["detection_candidates"]]:
             print(f"\noffline detection: {json.dumps(det)}")

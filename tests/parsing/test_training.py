@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ca2sis.parsing.dataset import AugmentConfig, augment, list_pairs, split_names
+from ca2sis.parsing.augment import AugmentConfig, augment
+from ca2sis.parsing.dataset import list_pairs, split_names
 from ca2sis.parsing.network import FaceParserNet, load_parser_net
 from ca2sis.parsing.training import TrainConfig, train
 
