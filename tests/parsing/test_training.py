@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from ca2sis.parsing.augment import AugmentConfig, augment
@@ -89,6 +90,32 @@ def test_short_run_writes_checkpoint_and_weights_and_resumes(tmp_path):
     assert [h["epoch"] for h in history] == [1, 2]
 
 
+def test_an_interrupted_run_resumes_to_the_same_weights(tmp_path, monkeypatch):
+    import ca2sis.parsing.training as training
+
+    data = make_pairs(tmp_path / "data", n=8)
+
+    def config(out: str) -> TrainConfig:
+        return TrainConfig(data=str(data), out=str(tmp_path / out), epochs=2, batch_size=2, num_val=2, eval_every=1,
+                           cache_size=48, bf16=False, net=TINY, background_share=0.5, occluder_share=0.5)
+
+    train(config("whole"))
+    save = training._save_checkpoint
+
+    def save_then_stop(path, state):
+        save(path, state)
+        raise KeyboardInterrupt  # killed right after the first epoch's checkpoint
+
+    monkeypatch.setattr(training, "_save_checkpoint", save_then_stop)
+    with pytest.raises(KeyboardInterrupt):
+        train(config("cut"))
+    monkeypatch.setattr(training, "_save_checkpoint", save)
+    train(config("cut"))
+    whole = torch.load(tmp_path / "whole" / "last.pt", weights_only=True)["net"]
+    cut = torch.load(tmp_path / "cut" / "last.pt", weights_only=True)["net"]
+    assert all(torch.equal(whole[k], cut[k]) for k in whole)  # the same views, the same steps
+
+
 def test_time_budget_ends_training(tmp_path):
     data = make_pairs(tmp_path / "data", n=6)
     cfg = TrainConfig(data=str(data), out=str(tmp_path / "run"), epochs=50, batch_size=2, num_val=2,
@@ -109,8 +136,6 @@ def test_cli_trains_through_main(tmp_path):
 
 def test_full_resolution_output_trains_and_round_trips(tmp_path):
     from dataclasses import replace
-
-    import torch
 
     full = replace(TINY, output_stride=1)
     net = FaceParserNet(full).eval()
