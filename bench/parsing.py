@@ -128,8 +128,11 @@ def bench_backgrounds(held: PairCache, weights: Path | None = None) -> dict:
         textured.counts += cms[family].counts
     per = {family: {"background_as_face": cm.background_taken_for_foreground(), "miou": cm.miou()}
            for family, cm in cms.items()}
+    row = textured.counts[0] / max(1, textured.counts[0].sum())
+    taken_as = {CELEBAMASK_HQ.names[c]: round(float(row[c]), 4) for c in np.argsort(-row) if c and row[c] >= 1e-3}
     return {"weights": str(parser.path), "faces": len(held), "families": per,
-            "background_as_face": textured.background_taken_for_foreground(), "miou": textured.miou()}
+            "background_as_face": textured.background_taken_for_foreground(), "miou": textured.miou(),
+            "background_taken_as": taken_as}
 
 
 def _parameters(parser) -> int | None:
@@ -253,6 +256,8 @@ def main(argv: list[str] | None = None) -> int:
             cells.append({"background_as_face": r["background_as_face"], "miou": r["miou"]})
             print(f"{Path(r['weights']).stem[:33]:<34}"
                   + "".join(f"{c['background_as_face']:>8.1%} {c['miou']:.3f}" for c in cells))
+            print(f"{'':<34}textured background taken as: "
+                  + ", ".join(f"{k} {v:.1%}" for k, v in r["background_taken_as"].items()))
     if args.detection:
         for det in [report["detection"], *report["detection_candidates"]]:
             print(f"\noffline detection: {json.dumps(det)}")
