@@ -43,6 +43,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--encoder-lr-scale", type=float, default=TrainConfig.encoder_lr_scale,
                    help="learning rate of a pretrained encoder relative to --lr; 0 freezes it")
     p.add_argument("--no-pretrained", action="store_true", help="start an inception encoder from random weights")
+    p.add_argument("--init", default="", metavar="FILE",
+                   help="start from this parser file's weights (same architecture), e.g. an earlier run's "
+                        "best.safetensors, with a fresh schedule")
     p.add_argument("--widths", default="", metavar="W,W,W,W,W",
                    help=f"stem width, then one per stride 4/8/16/32 (default {_csv(ParserNetConfig.widths)})")
     p.add_argument("--depths", default="", metavar="D,D,D,D",
@@ -79,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
         limit=args.limit, export=args.export, seed=args.seed, time_budget_min=args.time_budget,
         framing_share=args.framing_share, aligned_share=args.aligned_share,
         background_share=args.background_share, occluder_share=args.occluder_share,
-        encoder_lr_scale=args.encoder_lr_scale, pretrained=not args.no_pretrained,
+        encoder_lr_scale=args.encoder_lr_scale, pretrained=not args.no_pretrained, init=args.init,
         net=replace(
             ParserNetConfig(), input_size=args.input_size, decoder_width=args.decoder_width,
             encoder=args.encoder, inception_blocks=args.inception_blocks,

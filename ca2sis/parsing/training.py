@@ -66,6 +66,7 @@ class TrainConfig:
     # A pretrained (inception) encoder learns at this fraction of the learning rate; 0 freezes it.
     encoder_lr_scale: float = 0.1
     pretrained: bool = True  # start an inception encoder from the ImageNet weights (fid-helper's file)
+    init: str = ""  # start from this parser file's weights instead (same architecture), e.g. a pilot run's
     net: ParserNetConfig = field(default_factory=ParserNetConfig)
 
     def augment_config(self) -> AugmentConfig:
@@ -135,10 +136,18 @@ def _save_checkpoint(path: Path, state: dict) -> None:
 def build_net(cfg: TrainConfig) -> tuple[FaceParserNet, list[dict]]:
     """The net to train and its optimiser parameter groups (a pretrained encoder learns slower)."""
     net = FaceParserNet(cfg.net)
+    if cfg.init:
+        from ca2sis.parsing.network import load_parser_net
+
+        start, _ = load_parser_net(cfg.init)
+        if start.config != cfg.net:
+            raise ValueError(f"--init {cfg.init}: its architecture {start.config} is not the one asked for {cfg.net}")
+        net.load_state_dict(start.state_dict())
+        log.info("weights initialised from %s", cfg.init)
     encoder = net.encoder
     if encoder is None:
         return net, [{"params": list(net.parameters()), "lr_scale": 1.0}]
-    if cfg.pretrained:
+    if cfg.pretrained and not cfg.init:
         from ca2sis.parsing.inception import copy_fid_inception_weights
 
         copy_fid_inception_weights(encoder)
