@@ -183,3 +183,20 @@ def test_aligned_share_keeps_views_near_the_celeba_framing():
     _, lab_far = augment(np.zeros((64, 64, 3), np.uint8), mask, far, rng)
     assert (lab_near == mask).all()  # unchanged framing
     assert (lab_far == 1).sum() < 0.2 * (mask == 1).sum()  # zoomed out to 0.3×
+
+
+def test_a_run_can_start_from_an_earlier_runs_weights(tmp_path):
+    from dataclasses import replace
+
+    import ca2sis.parsing.training as training
+
+    data = make_pairs(tmp_path / "data", n=6)
+    first = TrainConfig(data=str(data), out=str(tmp_path / "a"), epochs=1, batch_size=2, num_val=2, eval_every=1,
+                        cache_size=48, bf16=False, net=TINY)
+    train(first)
+    earlier, _ = load_parser_net(tmp_path / "a" / "best.safetensors")
+    net, _ = training.build_net(replace(first, init=str(tmp_path / "a" / "best.safetensors")))
+    assert all(torch.equal(v, earlier.state_dict()[k]) for k, v in net.state_dict().items())
+    with pytest.raises(ValueError, match="architecture"):
+        training.build_net(replace(first, init=str(tmp_path / "a" / "best.safetensors"),
+                                   net=replace(TINY, decoder_width=16)))
