@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 from ca2sis.classes import CELEBAMASK_HQ  # noqa: E402
 from ca2sis.metrics.segmentation import ConfusionMatrix  # noqa: E402
 from ca2sis.parsing import available_backends, load_parser  # noqa: E402
-from ca2sis.parsing.backgrounds import TEXTURE_KINDS, PhotoBackgrounds, onto_background  # noqa: E402
+from ca2sis.parsing.backgrounds import SCENE_FAMILIES, background_scenes  # noqa: E402
 from ca2sis.parsing.dataset import PairCache, list_pairs, split_names  # noqa: E402
 from ca2sis.photo import load_image, load_mask  # noqa: E402
 
@@ -97,34 +97,20 @@ def bench_parser(name: str, pairs, raw: bool = False, flip: bool = True, weights
     }
 
 
-BACKGROUND_FAMILIES = ("noise", "streaks", "stripes", "foliage", "bricks", "photo")
-UNSEEN_IN_TRAINING = ("bricks", "photo")  # the photo family uses held-out photos only
-
-
-def background_scenes(held: PairCache, seed: int = 1234):
-    """(family, face index, composited uint8 image, true mask) for every held-out face and family;
-    the same scenes for every parser (fixed seed; a face never gets its own photo's background)."""
-    photos = PhotoBackgrounds(held.images, held.masks)
-    size = held.images.shape[1]
-    for i in range(len(held)):
-        for f, family in enumerate(BACKGROUND_FAMILIES):
-            rng = np.random.default_rng([seed, i, f])
-            bg = photos(rng, size, exclude=i) if family == "photo" else np.clip(TEXTURE_KINDS[family](rng, size), 0, 1)
-            yield family, i, onto_background(held.images[i], held.masks[i], bg, feather_px=0.7), held.masks[i]
-
-
 def bench_backgrounds(held: PairCache, weights: Path | None = None) -> dict:
     """Background taken for face, and mIoU, of one bundled-parser file on :func:`background_scenes`."""
     parser = _make_parser("bundled", weights)
     n = len(CELEBAMASK_HQ)
-    cms = {family: ConfusionMatrix(n) for family in ("original", *BACKGROUND_FAMILIES)}
+    cms = {family: ConfusionMatrix(n) for family in ("original", *SCENE_FAMILIES)}
     for rgb, truth in zip(held.images, held.masks, strict=True):
         cms["original"].add(truth, parser.parse(rgb))
-    scenes = list(background_scenes(held))
-    for family, _, rgb, truth in tqdm(scenes, desc=f"backgrounds {parser.path.stem}", unit="scene", leave=False):
+    scenes = background_scenes(held.images, held.masks)
+    total = len(held) * len(SCENE_FAMILIES)
+    for family, _, rgb, truth in tqdm(scenes, total=total, desc=f"backgrounds {parser.path.stem}", unit="scene",
+                                      leave=False):
         cms[family].add(truth, parser.parse(rgb))
     textured = ConfusionMatrix(n)
-    for family in BACKGROUND_FAMILIES:
+    for family in SCENE_FAMILIES:
         textured.counts += cms[family].counts
     per = {family: {"background_as_face": cm.background_taken_for_foreground(), "miou": cm.miou()}
            for family, cm in cms.items()}
@@ -250,9 +236,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{cls:<12}{cells}")
     if args.backgrounds:
         print("\nbackground pixels labelled as a face class (share of all true background) · mIoU")
-        print(f"{'weights':<34}" + "".join(f"{f:>15}" for f in ("original", *BACKGROUND_FAMILIES, "all textured")))
+        print(f"{'weights':<34}" + "".join(f"{f:>15}" for f in ("original", *SCENE_FAMILIES, "all textured")))
         for r in report["backgrounds"]:
-            cells = [r["families"][f] for f in ("original", *BACKGROUND_FAMILIES)]
+            cells = [r["families"][f] for f in ("original", *SCENE_FAMILIES)]
             cells.append({"background_as_face": r["background_as_face"], "miou": r["miou"]})
             print(f"{Path(r['weights']).stem[:33]:<34}"
                   + "".join(f"{c['background_as_face']:>8.1%} {c['miou']:.3f}" for c in cells))

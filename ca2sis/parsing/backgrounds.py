@@ -225,3 +225,22 @@ def onto_background(rgb: np.ndarray, mask: np.ndarray, background: np.ndarray, f
         alpha = cv2.GaussianBlur(alpha, (0, 0), feather_px)
     out = composite(rgb.astype(np.float32) / 255.0, alpha, background)
     return np.clip(out * 255.0 + 0.5, 0, 255).astype(np.uint8)
+
+
+# Families of backgrounds for measuring how much background a parser takes for face: kinds training
+# composites onto (new draws), one it never shows (bricks), and other photos' backgrounds.
+SCENE_FAMILIES = ("noise", "streaks", "stripes", "foliage", "bricks", "photo")
+
+
+def background_scenes(images: np.ndarray, masks: np.ndarray, seed: int = 1234):
+    """Yield (family, pair index, composited uint8 image, true mask) for every pair and family of
+    :data:`SCENE_FAMILIES`: the pair's person, in its own framing, in front of a new background. The
+    same scenes on every call (fixed seed); the photo family takes other pairs' backgrounds, never
+    the pair's own."""
+    photos = PhotoBackgrounds(images, masks)
+    size = images.shape[1]
+    for i in range(len(images)):
+        for f, family in enumerate(SCENE_FAMILIES):
+            rng = np.random.default_rng([seed, i, f])
+            bg = photos(rng, size, exclude=i) if family == "photo" else np.clip(TEXTURE_KINDS[family](rng, size), 0, 1)
+            yield family, i, onto_background(images[i], masks[i], bg, feather_px=0.7), masks[i]

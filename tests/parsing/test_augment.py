@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -165,3 +166,21 @@ def test_photo_backgrounds_come_from_background_regions_only():
     assert {b[0] for b in only_first.boxes} == {0}
     with pytest.raises(ValueError, match="no photo"):
         only_first(np.random.default_rng(0), 32, exclude=0)
+
+
+def test_measuring_scenes_are_fixed_and_keep_the_person_and_the_mask():
+    from ca2sis.parsing.backgrounds import SCENE_FAMILIES, background_scenes
+
+    rgb, mask = portrait()
+    images = np.stack([rgb, rgb // 2, checkerboard()])
+    masks = np.stack([mask, mask, np.zeros_like(mask)])
+    first = list(background_scenes(images, masks))
+    assert [(f, i) for f, i, _, _ in first] == [(f, i) for i in range(3) for f in SCENE_FAMILIES]
+    again = list(background_scenes(images, masks))
+    assert all(np.array_equal(a[2], b[2]) for a, b in zip(first, again, strict=True))
+    for family, i, img, truth in first:
+        assert np.array_equal(truth, masks[i])
+        inner = cv2.erode((truth != 0).astype(np.uint8), np.ones((7, 7), np.uint8)) > 0  # past the feather
+        assert np.abs(img[inner].astype(int) - images[i][inner]).max(initial=0) <= 1
+        if family == "photo" and i < 2:
+            assert (img[truth == 0].std(0) > 50).all()  # the third pair's checkerboard, not its own green
