@@ -66,20 +66,21 @@ def _make_parser(name: str, weights: Path | None = None):
     return BundledParser(weights)
 
 
-def bench_parser(name: str, pairs, raw: bool = False, flip: bool = True, weights: Path | None = None) -> dict:
+def bench_parser(name: str, pairs, raw: bool = False, flip: bool | None = None, weights: Path | None = None) -> dict:
     """``weights``: score this bundled-parser file instead of the installed one (labelled by its name)."""
     parser = _make_parser(name, weights)
     if weights is not None:
         name = f"bundled:{weights.stem}"
     if raw:
         parser.clean = False
-    if not flip:
-        parser.flip_tta = False
+    if flip is not None:  # else the file's own default
+        parser.flip_tta = flip
     cm = ConfusionMatrix(len(CELEBAMASK_HQ))
     parser.parse(load_image(pairs[0][1]))  # warm-up (first-call allocations)
     seconds = []
     bundled = name.startswith("bundled")
-    label = name + (" (raw)" if raw else "") + ("" if flip or not bundled else " (no flip)")
+    forced = {None: "", True: " (flip)", False: " (no flip)"}[flip] if bundled else ""
+    label = name + (" (raw)" if raw else "") + forced
     for _, img_path, mask_path in tqdm(pairs, desc=label, unit="face", leave=False):
         rgb, truth = load_image(img_path), load_mask(mask_path)
         t0 = time.perf_counter()
@@ -88,7 +89,7 @@ def bench_parser(name: str, pairs, raw: bool = False, flip: bool = True, weights
         cm.add(truth, pred)
     iou = cm.iou()
     return {
-        "backend": label, "cleaned": not raw, "flip_averaged": flip and bundled,
+        "backend": label, "cleaned": not raw, "flip_averaged": bool(getattr(parser, "flip_tta", False)),
         "weights": str(weights or getattr(parser, "path", "")), "parameters": _parameters(parser),
         "faces": len(pairs), "miou": cm.miou(),
         "pixel_accuracy": cm.pixel_accuracy(), "seconds_per_face": float(np.median(seconds)),
@@ -175,6 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--raw", action="store_true", help="also score the bundled parser without clean-up")
     p.add_argument("--no-flip", action="store_true", help="also score the bundled parser without mirror averaging")
+    p.add_argument("--flip", action="store_true", help="also score the bundled parser with mirror averaging forced on")
     p.add_argument("--detection", type=int, default=0, metavar="N", help="also test offline detection on N photos")
     p.add_argument("--candidate", type=Path, action="append", default=[], metavar="FILE",
                    help="also score this bundled-parser weights file (repeatable), e.g. a new training run's "
@@ -207,12 +209,16 @@ def main(argv: list[str] | None = None) -> int:
             results.append(bench_parser(name, held, raw=True))
         if args.no_flip and name == "bundled":
             results.append(bench_parser(name, held, flip=False))
+        if args.flip and name == "bundled":
+            results.append(bench_parser(name, held, flip=True))
     for weights in args.candidate:
         results.append(bench_parser("bundled", held, weights=weights))
         if args.raw:
             results.append(bench_parser("bundled", held, raw=True, weights=weights))
         if args.no_flip:
             results.append(bench_parser("bundled", held, flip=False, weights=weights))
+        if args.flip:
+            results.append(bench_parser("bundled", held, flip=True, weights=weights))
     report = {"machine": machine(), "held_out_pairs": len(held), "results": results}
     if args.backgrounds:
         cache = PairCache(held, None, "decoding held-out pairs")
