@@ -1,12 +1,20 @@
 """Face-parsing benchmark: quality and speed of every available parser on held-out pairs.
 
-    python bench/parsing.py [--data ../shared/data/celebamask-mini] [--limit N] [--candidate FILE] [--json OUT.json]
+    python bench/parsing.py [--data ../shared/data/celebamask-mini] [--limit N] [--candidate FILE]
+                            [--backgrounds] [--json OUT.json]
 
 The held-out pairs are the ones ``main.py train parser`` keeps out of training (the same fixed,
 name-hashed split). For each back end: mIoU, pixel accuracy and per-class IoU of its cleaned output
 against the true masks at 512², and seconds per face (parse + clean-up, one CPU thread unless
 --threads). ``--detection N`` also places N held-out faces into larger rotated photos and measures
 the offline detector: how many are found and how far its landmarks land from the truth.
+
+``--backgrounds`` puts the same held-out faces (same framing, same masks) in front of other
+backgrounds, one per family: procedural textures of the kinds training composites onto (noise,
+streaks, stripes, foliage; new draws), a kind training never shows (bricks), and background regions
+of the *other held-out* photos. It reports, per family, the share of truly-background pixels that a
+parser labels as any face class (skin, hair, hat, cloth...) and the mIoU; also on the original
+photos, for reference. Each bundled-parser file (installed and ``--candidate``) is scored there.
 """
 
 from __future__ import annotations
@@ -28,7 +36,8 @@ sys.path.insert(0, str(ROOT))
 from ca2sis.classes import CELEBAMASK_HQ  # noqa: E402
 from ca2sis.metrics.segmentation import ConfusionMatrix  # noqa: E402
 from ca2sis.parsing import available_backends, load_parser  # noqa: E402
-from ca2sis.parsing.dataset import list_pairs, split_names  # noqa: E402
+from ca2sis.parsing.backgrounds import SCENE_FAMILIES, background_scenes  # noqa: E402
+from ca2sis.parsing.dataset import PairCache, list_pairs, split_names  # noqa: E402
 from ca2sis.photo import load_image, load_mask  # noqa: E402
 
 DEFAULT_DATA = ROOT / ".." / "shared" / "data" / "celebamask-mini"
@@ -57,20 +66,21 @@ def _make_parser(name: str, weights: Path | None = None):
     return BundledParser(weights)
 
 
-def bench_parser(name: str, pairs, raw: bool = False, flip: bool = True, weights: Path | None = None) -> dict:
+def bench_parser(name: str, pairs, raw: bool = False, flip: bool | None = None, weights: Path | None = None) -> dict:
     """``weights``: score this bundled-parser file instead of the installed one (labelled by its name)."""
     parser = _make_parser(name, weights)
     if weights is not None:
         name = f"bundled:{weights.stem}"
     if raw:
         parser.clean = False
-    if not flip:
-        parser.flip_tta = False
+    if flip is not None:  # else the file's own default
+        parser.flip_tta = flip
     cm = ConfusionMatrix(len(CELEBAMASK_HQ))
     parser.parse(load_image(pairs[0][1]))  # warm-up (first-call allocations)
     seconds = []
     bundled = name.startswith("bundled")
-    label = name + (" (raw)" if raw else "") + ("" if flip or not bundled else " (no flip)")
+    forced = {None: "", True: " (flip)", False: " (no flip)"}[flip] if bundled else ""
+    label = name + (" (raw)" if raw else "") + forced
     for _, img_path, mask_path in tqdm(pairs, desc=label, unit="face", leave=False):
         rgb, truth = load_image(img_path), load_mask(mask_path)
         t0 = time.perf_counter()
@@ -79,13 +89,37 @@ def bench_parser(name: str, pairs, raw: bool = False, flip: bool = True, weights
         cm.add(truth, pred)
     iou = cm.iou()
     return {
-        "backend": label, "cleaned": not raw, "flip_averaged": flip and bundled,
+        "backend": label, "cleaned": not raw, "flip_averaged": bool(getattr(parser, "flip_tta", False)),
         "weights": str(weights or getattr(parser, "path", "")), "parameters": _parameters(parser),
         "faces": len(pairs), "miou": cm.miou(),
         "pixel_accuracy": cm.pixel_accuracy(), "seconds_per_face": float(np.median(seconds)),
         "iou": {n: (None if np.isnan(v) else round(float(v), 4))
                 for n, v in zip(CELEBAMASK_HQ.names, iou, strict=True)},
     }
+
+
+def bench_backgrounds(held: PairCache, weights: Path | None = None) -> dict:
+    """Background taken for face, and mIoU, of one bundled-parser file on :func:`background_scenes`."""
+    parser = _make_parser("bundled", weights)
+    n = len(CELEBAMASK_HQ)
+    cms = {family: ConfusionMatrix(n) for family in ("original", *SCENE_FAMILIES)}
+    for rgb, truth in zip(held.images, held.masks, strict=True):
+        cms["original"].add(truth, parser.parse(rgb))
+    scenes = background_scenes(held.images, held.masks)
+    total = len(held) * len(SCENE_FAMILIES)
+    for family, _, rgb, truth in tqdm(scenes, total=total, desc=f"backgrounds {parser.path.stem}", unit="scene",
+                                      leave=False):
+        cms[family].add(truth, parser.parse(rgb))
+    textured = ConfusionMatrix(n)
+    for family in SCENE_FAMILIES:
+        textured.counts += cms[family].counts
+    per = {family: {"background_as_face": cm.background_taken_for_foreground(), "miou": cm.miou()}
+           for family, cm in cms.items()}
+    row = textured.counts[0] / max(1, textured.counts[0].sum())
+    taken_as = {CELEBAMASK_HQ.names[c]: round(float(row[c]), 4) for c in np.argsort(-row) if c and row[c] >= 1e-3}
+    return {"weights": str(parser.path), "faces": len(held), "families": per,
+            "background_as_face": textured.background_taken_for_foreground(), "miou": textured.miou(),
+            "background_taken_as": taken_as}
 
 
 def _parameters(parser) -> int | None:
@@ -142,10 +176,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--raw", action="store_true", help="also score the bundled parser without clean-up")
     p.add_argument("--no-flip", action="store_true", help="also score the bundled parser without mirror averaging")
+    p.add_argument("--flip", action="store_true", help="also score the bundled parser with mirror averaging forced on")
     p.add_argument("--detection", type=int, default=0, metavar="N", help="also test offline detection on N photos")
     p.add_argument("--candidate", type=Path, action="append", default=[], metavar="FILE",
                    help="also score this bundled-parser weights file (repeatable), e.g. a new training run's "
                         "best.safetensors, against the installed one in the same run")
+    p.add_argument("--backgrounds", action="store_true",
+                   help="also put the held-out faces in front of textures and other photos' backgrounds and "
+                        "measure how much background the bundled parser(s) take for face")
     p.add_argument("--json", type=Path, help="write the results here")
     args = p.parse_args(argv)
     import torch
@@ -171,13 +209,21 @@ def main(argv: list[str] | None = None) -> int:
             results.append(bench_parser(name, held, raw=True))
         if args.no_flip and name == "bundled":
             results.append(bench_parser(name, held, flip=False))
+        if args.flip and name == "bundled":
+            results.append(bench_parser(name, held, flip=True))
     for weights in args.candidate:
         results.append(bench_parser("bundled", held, weights=weights))
         if args.raw:
             results.append(bench_parser("bundled", held, raw=True, weights=weights))
         if args.no_flip:
             results.append(bench_parser("bundled", held, flip=False, weights=weights))
+        if args.flip:
+            results.append(bench_parser("bundled", held, flip=True, weights=weights))
     report = {"machine": machine(), "held_out_pairs": len(held), "results": results}
+    if args.backgrounds:
+        cache = PairCache(held, None, "decoding held-out pairs")
+        report["backgrounds"] = [bench_backgrounds(cache, w) for w in ([None] if "bundled" in names else [])
+                                 + args.candidate]
     if args.detection:
         report["detection"] = bench_detection(held_all, args.detection)
         report["detection_candidates"] = [bench_detection(held_all, args.detection, weights=w)
@@ -194,6 +240,16 @@ def main(argv: list[str] | None = None) -> int:
         for cls in CELEBAMASK_HQ.names:
             cells = "".join(f"{'n/a' if r['iou'][cls] is None else format(r['iou'][cls], '.3f'):>12}" for r in results)
             print(f"{cls:<12}{cells}")
+    if args.backgrounds:
+        print("\nbackground pixels labelled as a face class (share of all true background) · mIoU")
+        print(f"{'weights':<34}" + "".join(f"{f:>15}" for f in ("original", *SCENE_FAMILIES, "all textured")))
+        for r in report["backgrounds"]:
+            cells = [r["families"][f] for f in ("original", *SCENE_FAMILIES)]
+            cells.append({"background_as_face": r["background_as_face"], "miou": r["miou"]})
+            print(f"{Path(r['weights']).stem[:33]:<34}"
+                  + "".join(f"{c['background_as_face']:>8.1%} {c['miou']:.3f}" for c in cells))
+            print(f"{'':<34}textured background taken as: "
+                  + ", ".join(f"{k} {v:.1%}" for k, v in r["background_taken_as"].items()))
     if args.detection:
         for det in [report["detection"], *report["detection_candidates"]]:
             print(f"\noffline detection: {json.dumps(det)}")

@@ -38,6 +38,13 @@ class ConfusionMatrix:
     def miou(self) -> float:
         return float(np.nanmean(self.iou()))
 
+    def background_taken_for_foreground(self, background: int = 0) -> float:
+        """Share of the truly-background pixels that were labelled as any other class (for a face
+        parser: as skin, hair, hat, cloth...). NaN when there is no background in the truth."""
+        row = self.counts[background]
+        total = row.sum()
+        return float((total - row[background]) / total) if total else float("nan")
+
     def pixel_accuracy(self) -> float:
         total = self.counts.sum()
         return float(np.trace(self.counts) / total) if total else float("nan")

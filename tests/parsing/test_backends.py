@@ -211,3 +211,16 @@ def test_flip_averaging_makes_the_bundled_parser_mirror_consistent(bundled_only)
     mirrored = parser.parse(np.ascontiguousarray(face[:, ::-1]))
     expected = CELEBAMASK_HQ.flip_lut()[mask[:, ::-1]]
     assert (mirrored == expected).mean() > 0.99  # equal up to float ties
+
+
+def test_a_parser_file_says_whether_mirror_averaging_is_worth_its_time(tmp_path):
+    from ca2sis.parsing.backends import BundledParser
+    from ca2sis.parsing.network import FaceParserNet, save_parser_net
+
+    from .helpers import TINY
+
+    save_parser_net(tmp_path / "fast.safetensors", FaceParserNet(TINY))
+    save_parser_net(tmp_path / "slow.safetensors", FaceParserNet(TINY), {"flip_tta": "false"})
+    assert BundledParser(tmp_path / "fast.safetensors").flip_tta  # files without the key: yes, as before
+    assert not BundledParser(tmp_path / "slow.safetensors").flip_tta
+    assert BundledParser(tmp_path / "slow.safetensors", flip_tta=True).flip_tta  # the caller decides last

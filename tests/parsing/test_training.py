@@ -7,9 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
-from ca2sis.parsing.dataset import AugmentConfig, augment, list_pairs, split_names
+from ca2sis.parsing.augment import AugmentConfig, augment
+from ca2sis.parsing.dataset import list_pairs, split_names
 from ca2sis.parsing.network import FaceParserNet, load_parser_net
 from ca2sis.parsing.training import TrainConfig, train
 
@@ -88,6 +90,32 @@ def test_short_run_writes_checkpoint_and_weights_and_resumes(tmp_path):
     assert [h["epoch"] for h in history] == [1, 2]
 
 
+def test_an_interrupted_run_resumes_to_the_same_weights(tmp_path, monkeypatch):
+    import ca2sis.parsing.training as training
+
+    data = make_pairs(tmp_path / "data", n=8)
+
+    def config(out: str) -> TrainConfig:
+        return TrainConfig(data=str(data), out=str(tmp_path / out), epochs=2, batch_size=2, num_val=2, eval_every=1,
+                           cache_size=48, bf16=False, net=TINY, background_share=0.5, occluder_share=0.5)
+
+    train(config("whole"))
+    save = training._save_checkpoint
+
+    def save_then_stop(path, state):
+        save(path, state)
+        raise KeyboardInterrupt  # killed right after the first epoch's checkpoint
+
+    monkeypatch.setattr(training, "_save_checkpoint", save_then_stop)
+    with pytest.raises(KeyboardInterrupt):
+        train(config("cut"))
+    monkeypatch.setattr(training, "_save_checkpoint", save)
+    train(config("cut"))
+    whole = torch.load(tmp_path / "whole" / "last.pt", weights_only=True)["net"]
+    cut = torch.load(tmp_path / "cut" / "last.pt", weights_only=True)["net"]
+    assert all(torch.equal(whole[k], cut[k]) for k in whole)  # the same views, the same steps
+
+
 def test_time_budget_ends_training(tmp_path):
     data = make_pairs(tmp_path / "data", n=6)
     cfg = TrainConfig(data=str(data), out=str(tmp_path / "run"), epochs=50, batch_size=2, num_val=2,
@@ -108,8 +136,6 @@ def test_cli_trains_through_main(tmp_path):
 
 def test_full_resolution_output_trains_and_round_trips(tmp_path):
     from dataclasses import replace
-
-    import torch
 
     full = replace(TINY, output_stride=1)
     net = FaceParserNet(full).eval()
@@ -157,3 +183,20 @@ def test_aligned_share_keeps_views_near_the_celeba_framing():
     _, lab_far = augment(np.zeros((64, 64, 3), np.uint8), mask, far, rng)
     assert (lab_near == mask).all()  # unchanged framing
     assert (lab_far == 1).sum() < 0.2 * (mask == 1).sum()  # zoomed out to 0.3×
+
+
+def test_a_run_can_start_from_an_earlier_runs_weights(tmp_path):
+    from dataclasses import replace
+
+    import ca2sis.parsing.training as training
+
+    data = make_pairs(tmp_path / "data", n=6)
+    first = TrainConfig(data=str(data), out=str(tmp_path / "a"), epochs=1, batch_size=2, num_val=2, eval_every=1,
+                        cache_size=48, bf16=False, net=TINY)
+    train(first)
+    earlier, _ = load_parser_net(tmp_path / "a" / "best.safetensors")
+    net, _ = training.build_net(replace(first, init=str(tmp_path / "a" / "best.safetensors")))
+    assert all(torch.equal(v, earlier.state_dict()[k]) for k, v in net.state_dict().items())
+    with pytest.raises(ValueError, match="architecture"):
+        training.build_net(replace(first, init=str(tmp_path / "a" / "best.safetensors"),
+                                   net=replace(TINY, decoder_width=16)))
