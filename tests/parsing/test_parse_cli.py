@@ -139,3 +139,24 @@ def test_faces_json_misuse_is_explained(tmp_path, tiny_models, capsys, args, say
     src = write_photo(tmp_path / "f.png", 64, 64)
     assert main.main(["parse", str(src), *[str(tmp_path / a) if a.startswith("f.") else a for a in args]]) == 2
     assert says in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("kind", ["directory", "fifo", "under-a-file"])
+def test_a_faces_json_that_cannot_be_written_is_refused_before_detection(tmp_path, tiny_models, monkeypatch,
+                                                                          capsys, kind):
+    import os
+
+    src = write_photo(tmp_path / "f.png", 64, 64)
+    out = tmp_path / "faces.json"
+    if kind == "directory":
+        out.mkdir()
+    elif kind == "fifo":
+        os.mkfifo(out)
+    else:
+        (tmp_path / "a-file").write_text("x")
+        out = tmp_path / "a-file" / "faces.json"
+    monkeypatch.setattr("ca2sis.align.detect_faces", lambda *a, **k: pytest.fail("refused before detection"))
+    assert main.main(["parse", str(src), "--faces-json", str(out)]) == 2
+    assert str(out) in capsys.readouterr().err
+    left = sorted(p.name for p in tmp_path.iterdir() if p.name != "models")  # models/: the fixture's
+    assert left == sorted(["f.png", "a-file" if kind == "under-a-file" else "faces.json"])
