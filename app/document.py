@@ -50,7 +50,7 @@ class PhotoContext:
     """Where the face came from: the full photo and the alignment that cut the face out of it."""
 
     photo: np.ndarray  # full-resolution RGB
-    transform: Any = None  # ca2sis.align.AlignTransform; None when the whole image is the face
+    transform: Any = None  # ca2sis.photo.align.AlignTransform; None when the whole image is the face
     face_index: int | None = None
     warnings: list[str] = field(default_factory=list)
     pad: tuple[int, int] = (0, 0)  # whole-image faces: (left, top) padding that made the photo square

@@ -94,7 +94,7 @@ def edit_reach(doc: Document) -> tuple[set[int], np.ndarray | None]:
 def pasted_into_photo(doc: Document, result: np.ndarray, paste: Any) -> np.ndarray:
     """The generated face put back into the full photo (through the alignment's inverse).
 
-    ``paste`` is :func:`ca2sis.align.paste_edit`: only the person's classes of the original and the
+    ``paste`` is :func:`ca2sis.photo.align.paste_edit`: only the person's classes of the original and the
     edited mask, what was painted and what a morph may reach are pasted, feathered and colour-matched,
     so the photo keeps its own background unless the background class was restyled.
     """
@@ -108,7 +108,7 @@ def pasted_into_photo(doc: Document, result: np.ndarray, paste: Any) -> np.ndarr
         square = np.asarray(Image.fromarray(result).resize((side, side), Image.Resampling.LANCZOS))
         return square[top : top + h, left : left + w].copy()
     if paste is None:
-        raise ValueError("pasting back needs the photo pipeline (ca2sis.align), which is not available")
+        raise ValueError("pasting back needs the photo pipeline (ca2sis.photo.align), which is not available")
     restyled, reshaped = edit_reach(doc)
     return paste(doc.context.photo, result, doc.context.transform, doc.original_mask, doc.mask, doc.classes,
                  restyled, reshaped)

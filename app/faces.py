@@ -1,6 +1,6 @@
 """Turning a photo file into an editable face (Qt-free; runs on the worker thread).
 
-With the photo pipeline installed this is :func:`ca2sis.portrait.open_portrait`: detect, choose a face,
+With the photo pipeline installed this is :func:`ca2sis.photo.portrait.open_portrait`: detect, choose a face,
 align to CelebA-HQ framing, parse. A face image that has its mask stored next to it (a data set's
 ``images/`` + ``masks/``, or ``<name>_mask.png``) opens as that pair, already aligned and labelled.
 Without the pipeline, any other image opens as a whole-image face with an empty mask and a warning.
@@ -30,7 +30,7 @@ class OpenedFace:
     aligned: np.ndarray  # RGB, square
     mask: np.ndarray  # index mask of the same size
     context: PhotoContext | None
-    faces: list[Any] = field(default_factory=list)  # ca2sis.align.FaceBox list (empty without detection)
+    faces: list[Any] = field(default_factory=list)  # ca2sis.photo.align.FaceBox list (empty without detection)
     face_index: int | None = None
     warnings: list[str] = field(default_factory=list)
 

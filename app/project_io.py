@@ -125,7 +125,7 @@ def _restore_transform(raw: dict | None) -> Any:
         return None
     matrix = np.asarray(raw["matrix"], dtype=np.float64)
     try:
-        from ca2sis.align import AlignTransform
+        from ca2sis.photo.align import AlignTransform
 
         return AlignTransform(matrix, raw["size"], tuple(raw["photo_size"]))
     except ImportError:  # the photo pipeline is missing: keep the numbers, paste-back will say why it can't

@@ -43,7 +43,7 @@ class Services:
     load_editor: Callable[[Path, str], Any] | None = None  # (weights, device) -> Editor
     default_model: Callable[[], Path | None] = lambda: None
     open_portrait: Callable[..., Any] | None = None
-    paste_back: Callable[..., np.ndarray] | None = None  # ca2sis.align.paste_edit's signature
+    paste_back: Callable[..., np.ndarray] | None = None  # ca2sis.photo.align.paste_edit's signature
     load_image: Callable[[Path], np.ndarray] = field(default=lambda p: _pil_load_image(p))
     load_mask: Callable[[Path, ClassTable], np.ndarray] = field(default=lambda p, c: _pil_load_mask(p, c))
     save_image: Callable[[Path, np.ndarray], None] = field(default=lambda p, a: _pil_save(p, a))
@@ -107,11 +107,11 @@ def discover() -> Services:
             photo.save_mask(path, mask, colour=colour)
 
         services.save_mask = save_mask
-    portrait = _guard(missing, "face detection and parsing (ca2sis.portrait)",
-                      lambda: __import__("ca2sis.portrait", fromlist=["x"]))
+    portrait = _guard(missing, "face detection and parsing (ca2sis.photo.portrait)",
+                      lambda: __import__("ca2sis.photo.portrait", fromlist=["x"]))
     if portrait is not None:
         services.open_portrait = portrait.open_portrait
-    align = _guard(missing, "alignment (ca2sis.align)", lambda: __import__("ca2sis.align", fromlist=["x"]))
+    align = _guard(missing, "alignment (ca2sis.photo.align)", lambda: __import__("ca2sis.photo.align", fromlist=["x"]))
     if align is not None:
         services.paste_back = align.paste_edit
         services.no_face_errors = (FaceNotFound, align.NoFaceError)

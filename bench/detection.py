@@ -93,7 +93,7 @@ def eyes_inside(scene: Scene, fi: int) -> bool:
 
 
 def bench_detector(name: str, scenes: list[Scene], blanks: list[Scene]) -> dict:
-    from ca2sis.align import detect_faces
+    from ca2sis.photo.align import detect_faces
 
     detect_faces(scenes[0].photo, name)  # load the network before timing
     total = cut_total = hits = cut_hits = extra = false_faces = 0

@@ -131,8 +131,8 @@ def bench_detection(pairs, count: int, seed: int = 0, weights: Path | None = Non
     """Offline (parser-based) detection on held-out faces placed into bigger, rotated photos."""
     import cv2
 
-    from ca2sis.align import face_transform
     from ca2sis.parsing.localize import landmarks_from_mask, localize_faces
+    from ca2sis.photo.align import face_transform
 
     parser = _make_parser("bundled", weights)
     rng = np.random.default_rng(seed)

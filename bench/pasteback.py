@@ -8,7 +8,7 @@ goes the editor's way: detected, aligned and parsed by the bundled models, its h
 of the next held-out face by the bundled demo generator (``ca2sis.Editor``), and pasted back. Two
 pastes of the same render are compared, in one run:
 
-* ``region``: :func:`ca2sis.align.paste_edit`, what the editor and ``main.py render --photo`` do;
+* ``region``: :func:`ca2sis.photo.align.paste_edit`, what the editor and ``main.py render --photo`` do;
 * ``square``: the whole generated square, feathered (the previous export).
 
 Reported per paste: the mean absolute difference to the original photo (grey levels, RGB mean)
@@ -34,10 +34,10 @@ sys.path.insert(0, str(ROOT))
 
 from photo_scenes import BACKGROUND_SOURCES, arguments, backgrounds_from, held_out, instruction_set, ready  # noqa: E402
 
-from ca2sis.align import AlignTransform, paste_back, paste_edit, paste_region  # noqa: E402
 from ca2sis.atomic import atomic_write_json  # noqa: E402
 from ca2sis.data.scenes import jpeg, make_scene, photo_background, placement, procedural_texture  # noqa: E402
 from ca2sis.photo import load_image, load_mask  # noqa: E402
+from ca2sis.photo.align import AlignTransform, paste_back, paste_edit, paste_region  # noqa: E402
 
 HAIR = 13
 MARGIN = 24  # aligned pixels shown around the crop when its border is examined
@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if not ready(args):
         return 2
-    from ca2sis.portrait import open_portrait
+    from ca2sis.photo.portrait import open_portrait
     from ca2sis.requests import RenderRequest, StyleSource
     from ca2sis.weights import load_editor
 

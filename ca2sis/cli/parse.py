@@ -22,7 +22,7 @@ log = logging.getLogger("ca2sis.parse")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from ca2sis.detection import DETECTORS
+    from ca2sis.photo.detection import DETECTORS
 
     p.add_argument("photos", nargs="+", type=Path, metavar="PHOTO")
     p.add_argument("-o", "--out", help="mask file (one photo) or folder (several)")
@@ -78,12 +78,12 @@ def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     from tqdm import tqdm
 
-    from ca2sis.align import NoFaceError, detect_faces
     from ca2sis.atomic import atomic_write_json
-    from ca2sis.detection import resolve
     from ca2sis.parsing import load_parser
     from ca2sis.photo import PhotoError, load_image, save_mask
-    from ca2sis.portrait import open_portrait
+    from ca2sis.photo.align import NoFaceError, detect_faces
+    from ca2sis.photo.detection import resolve
+    from ca2sis.photo.portrait import open_portrait
     from ca2sis.safe_files import check_output
 
     problem = _check(args)

@@ -11,7 +11,7 @@ the rendered face is the person in it, and prints the photo's reconstruction PSN
 
 ``--photo PHOTO`` edits a photo in place: its face is found, aligned and parsed, gives the styles and
 (without ``--mask``) the layout, and the render is pasted back into the photo, only where the person
-is (:func:`ca2sis.align.paste_edit`), so the output is the whole photo with its own background.
+is (:func:`ca2sis.photo.align.paste_edit`), so the output is the whole photo with its own background.
 """
 
 from __future__ import annotations
@@ -116,7 +116,7 @@ def _class_table(weights: Path) -> ClassTable:
 
 
 def _open_photo(args: argparse.Namespace):
-    from ca2sis.portrait import open_portrait
+    from ca2sis.photo.portrait import open_portrait
 
     if args.style_image or args.style_mask:
         raise ValueError("--photo gives the styles itself; leave out --style-image and --style-mask")
@@ -130,7 +130,7 @@ def _paste(portrait, result, mask, restyled: set[int], classes: ClassTable):
     """The render back in the photo: the person only, the photo's background kept."""
     import cv2
 
-    from ca2sis.align import paste_edit
+    from ca2sis.photo.align import paste_edit
 
     edited = cv2.resize(mask, portrait.mask.shape[::-1], interpolation=cv2.INTER_NEAREST)
     return paste_edit(portrait.photo, result, portrait.transform, portrait.mask, edited, classes, restyled)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from ca2sis.align import TEMPLATE_512
+from ca2sis.photo.align import TEMPLATE_512
 
 ALIGNED = 512
 # The face proper in a 512² CelebA-HQ crop (skin, brows to chin, ears): centre and radius.

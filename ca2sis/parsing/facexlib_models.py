@@ -124,7 +124,7 @@ def build_network(name: str) -> nn.Module:
 
         return BiSeNet(num_class=19)
     if name == "retinaface":
-        from ca2sis.detection.retinaface import build_network as build_retinaface
+        from ca2sis.photo.detection.retinaface import build_network as build_retinaface
 
         return build_retinaface("resnet50")
     raise ValueError(f"unknown facexlib network {name!r}; known: {', '.join(WEIGHTS)}")

@@ -1,6 +1,6 @@
 """Face localisation with the bundled parser: the last resort when no detector weights are usable.
 
-Photos go through RetinaFace (:mod:`ca2sis.detection`); this localiser is used only when the bundled
+Photos go through RetinaFace (:mod:`ca2sis.photo.detection`); this localiser is used only when the bundled
 detector file is missing or damaged, or when asked for by name (``--detector parsing``). It finds
 fewer faces, more slowly, and textured backgrounds fool it (see ``docs/photos.md``). Its
 :func:`landmarks_from_mask` also measures the five points on any parsed or true mask.
@@ -20,7 +20,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ca2sis.align import TEMPLATE_512, AlignTransform, FaceBox, face_transform, warp_to_aligned
+from ca2sis.photo.align import TEMPLATE_512, AlignTransform, FaceBox, face_transform, warp_to_aligned
 
 FACE_CLASSES = (1, 2, 4, 5, 6, 7, 10, 11, 12)  # skin and the parts inside the face
 INNER_CLASSES = (2, 4, 5, 10, 11, 12)  # a skin blob without any of these is a hand or a neck

@@ -28,7 +28,7 @@ LICENSE = "CelebAMask-HQ terms: non-commercial research and education only"
 # Training-config keys that describe the recipe, in the order a person would type them.
 RECIPE_KEYS = {
     "main": ("preset", "perceptual", "batch_size", "lr_g", "lr_d", "ema", "ema_beta", "ema_start", "ema_every",
-             "lambda_feat", "lambda_perceptual", "lambda_att"),
+             "lambda_feat", "lambda_perceptual", "lambda_att", "lambda_l1", "diffaugment", "init_generator"),
     "mapping": ("mapping_init", "d_from_main", "max_steps", "batch_size", "lr_g", "lr_d", "lambda_div"),
 }
 
@@ -75,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
         "data": args.data_note,
         "hardware": args.hardware,
         "perceptual": main_train.get("perceptual", ""),
+        "augmentation": main_train.get("diffaugment", "off") or "off",
+        "continued_from": main_train.get("init_generator", "") or "",
         "license": LICENSE,
         "trained_on": datetime.date.today().isoformat(),
     }

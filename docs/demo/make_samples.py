@@ -23,10 +23,10 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere
 
-from ca2sis.align import FaceBox, align_face  # noqa: E402
 from ca2sis.classes import CELEBAMASK_HQ  # noqa: E402
 from ca2sis.parsing import load_parser  # noqa: E402
 from ca2sis.photo import load_image, load_mask, save_image, save_mask  # noqa: E402
+from ca2sis.photo.align import FaceBox, align_face  # noqa: E402
 from ca2sis.weights import load_editor  # noqa: E402
 
 SAMPLES = ROOT / "resources" / "samples"

@@ -95,7 +95,7 @@ def test_autosaves_of_dead_processes_are_offered_for_recovery(tmp_path):
 
 
 def test_the_alignment_survives_a_round_trip(tmp_path):
-    align = pytest.importorskip("ca2sis.align", reason="the photo pipeline is not installed")
+    align = pytest.importorskip("ca2sis.photo.align", reason="the photo pipeline is not installed")
     doc = rich_doc()
     matrix = np.array([[0.5, 0.01, -3.0], [-0.01, 0.5, 7.25]])
     doc.context.transform = align.AlignTransform(matrix, 512, (70, 90))

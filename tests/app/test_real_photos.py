@@ -103,7 +103,7 @@ def test_a_face_too_small_for_the_model_is_questioned_before_it_opens(window, tm
 
 def test_the_picker_marks_small_faces_and_says_what_size_is_needed(qtbot):
     scene = sample_scene([(0.62, 0.0, (300.0, 300.0)), (0.2, 0.0, (800.0, 300.0))], size=(1000, 600))
-    from ca2sis.align import detect_faces
+    from ca2sis.photo.align import detect_faces
 
     faces = detect_faces(scene.photo)
     assert len(faces) == 2

@@ -26,7 +26,7 @@ def good_members() -> dict[str, bytes]:
     """The members of a small, valid project: a 32² face with a reference, settings and a photo."""
     from app.document import Document, PhotoContext, ReferenceFace
     from app.project_io import to_bytes
-    from ca2sis.align import AlignTransform
+    from ca2sis.photo.align import AlignTransform
     from ca2sis.requests import ShapeSource, StyleSource
 
     rng = np.random.default_rng(0)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ca2sis.align import TEMPLATE_512
 from ca2sis.data.scenes import (
     FACE_CENTRE,
     FACE_RADIUS,
@@ -16,6 +15,7 @@ from ca2sis.data.scenes import (
     scatter,
     without_person,
 )
+from ca2sis.photo.align import TEMPLATE_512
 
 
 def face_pair() -> tuple[np.ndarray, np.ndarray]:

@@ -38,8 +38,8 @@ def facexlib_models(tmp_path_factory) -> Path:
 def models(facexlib_models: Path, monkeypatch) -> Path:
     monkeypatch.setenv("CA2SIS_MODELS", str(facexlib_models))
     monkeypatch.setenv("CA2SIS_OFFLINE", "1")
-    from ca2sis.detection.retinaface import forget_detectors
     from ca2sis.parsing import _CACHE
+    from ca2sis.photo.detection.retinaface import forget_detectors
 
     _CACHE.clear()
     forget_detectors()
@@ -123,9 +123,9 @@ def test_each_facexlib_model_gets_its_own_normalisation(models):
 
 
 def test_retinaface_resnet50_loads_the_released_file_name_and_becomes_the_default(models):
-    from ca2sis.align import FaceBox, detect_faces
-    from ca2sis.detection import resolve
-    from ca2sis.detection.retinaface import DetectionConfig, load_detector
+    from ca2sis.photo.align import FaceBox, detect_faces
+    from ca2sis.photo.detection import resolve
+    from ca2sis.photo.detection.retinaface import DetectionConfig, load_detector
 
     assert resolve("auto") == "resnet50"  # installed by the user: the more accurate network
     detector = load_detector("resnet50")

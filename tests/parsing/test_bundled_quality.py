@@ -61,7 +61,7 @@ def test_parsed_left_eye_is_the_subjects_left(held_out):
 
 
 def test_offline_detection_finds_and_aligns_a_face_in_a_larger_photo(held_out):
-    from ca2sis.align import align_face, detect_faces, face_transform
+    from ca2sis.photo.align import align_face, detect_faces, face_transform
 
     name, img, mask = held_out[1]
     rgb, truth = load_image(img), landmarks_from_mask(load_mask(mask))
@@ -79,7 +79,7 @@ def test_offline_detection_finds_and_aligns_a_face_in_a_larger_photo(held_out):
 
 
 def test_a_picture_without_a_face_has_no_detections(held_out):
-    from ca2sis.align import detect_faces
+    from ca2sis.photo.align import detect_faces
 
     rng = np.random.default_rng(0)
     noise = cv2.resize(rng.integers(0, 256, (30, 40, 3)).astype(np.uint8), (800, 600))

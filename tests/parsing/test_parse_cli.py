@@ -53,7 +53,7 @@ def test_several_photos_go_to_a_folder_named_after_them_and_bad_ones_do_not_stop
 
 
 def test_no_face_without_whole_image_fails_clearly(tmp_path, tiny_models, monkeypatch, caplog):
-    import ca2sis.portrait as portrait_mod
+    import ca2sis.photo.portrait as portrait_mod
 
     monkeypatch.setattr(portrait_mod, "detect_faces", lambda photo, detector="auto": [])
     src = write_photo(tmp_path / "wall.png", 80, 120)
@@ -91,8 +91,8 @@ def test_success_says_what_was_written_where(tmp_path, tiny_models, capsys):
 def test_faces_json_lists_every_face_with_named_landmarks_and_no_mask(tmp_path, tiny_models, monkeypatch):
     import json
 
-    from ca2sis.align import LANDMARK_NAMES
     from ca2sis.photo import save_image
+    from ca2sis.photo.align import LANDMARK_NAMES
     from tests.sample_scenes import two_face_photo
 
     scene = two_face_photo()
@@ -117,8 +117,8 @@ def test_faces_json_lists_every_face_with_named_landmarks_and_no_mask(tmp_path, 
 def test_faces_json_beside_masks_reuses_the_detection(tmp_path, tiny_models, monkeypatch):
     import json
 
-    import ca2sis.portrait as portrait_mod
-    from ca2sis.align import FaceBox
+    import ca2sis.photo.portrait as portrait_mod
+    from ca2sis.photo.align import FaceBox
 
     faces = [FaceBox((10, 10, 60, 70), [[20, 30], [45, 30], [33, 42], [24, 55], [42, 55]], 0.97, "test")]
     monkeypatch.setattr(portrait_mod, "detect_faces", lambda photo, detector="auto": faces)
@@ -155,7 +155,7 @@ def test_a_faces_json_that_cannot_be_written_is_refused_before_detection(tmp_pat
     else:
         (tmp_path / "a-file").write_text("x")
         out = tmp_path / "a-file" / "faces.json"
-    monkeypatch.setattr("ca2sis.align.detect_faces", lambda *a, **k: pytest.fail("refused before detection"))
+    monkeypatch.setattr("ca2sis.photo.align.detect_faces", lambda *a, **k: pytest.fail("refused before detection"))
     assert main.main(["parse", str(src), "--faces-json", str(out)]) == 2
     assert str(out) in capsys.readouterr().err
     left = sorted(p.name for p in tmp_path.iterdir() if p.name != "models")  # models/: the fixture's

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import ca2sis.portrait as portrait_mod
-from ca2sis.align import TEMPLATE_512, FaceBox, NoFaceError
+import ca2sis.photo.portrait as portrait_mod
 from ca2sis.photo import PhotoError
-from ca2sis.portrait import as_rgb, open_portrait
+from ca2sis.photo.align import TEMPLATE_512, FaceBox, NoFaceError
+from ca2sis.photo.portrait import as_rgb, open_portrait
 
 
 class FakeParser:

@@ -28,7 +28,7 @@ def run_python(code: str, tmp_path: Path, timeout: int = 120) -> subprocess.Comp
 def test_qt_widgets_work_after_cv2_and_facexlib(tmp_path):
     code = """
 import os
-import ca2sis.portrait, ca2sis.parsing.backends, ca2sis.parsing.facexlib_models
+import ca2sis.photo.portrait, ca2sis.parsing.backends, ca2sis.parsing.facexlib_models
 import cv2, facexlib
 from facexlib.parsing.bisenet import BiSeNet
 assert 'cv2' not in os.environ.get('QT_QPA_PLATFORM_PLUGIN_PATH', ''), os.environ['QT_QPA_PLATFORM_PLUGIN_PATH']
@@ -49,7 +49,7 @@ def test_the_app_starts_after_cv2_and_facexlib(tmp_path):
     code = f"""
 import sys
 import cv2, facexlib
-import ca2sis.portrait
+import ca2sis.photo.portrait
 sys.argv = ['main.py']
 from app.launch import main
 sys.exit(main(['--screenshot', {str(shot)!r}, '--timeout', '120']))

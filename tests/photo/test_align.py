@@ -8,7 +8,8 @@ import cv2
 import numpy as np
 import pytest
 
-from ca2sis.align import (
+from ca2sis.photo import load_image, load_mask
+from ca2sis.photo.align import (
     TEMPLATE_512,
     AlignTransform,
     FaceBox,
@@ -18,7 +19,6 @@ from ca2sis.align import (
     paste_back,
     similarity_transform,
 )
-from ca2sis.photo import load_image, load_mask
 
 
 def textured(size: int = 512, seed: int = 0) -> np.ndarray:

@@ -7,10 +7,10 @@ import pytest
 import torch
 
 from ca2sis import weights
-from ca2sis.align import LANDMARK_NAMES, FaceBox, detect_faces
 from ca2sis.data.scenes import procedural_texture
-from ca2sis.detection import BUNDLED_DETECTOR, resolve
-from ca2sis.detection.retinaface import DetectionConfig, RetinaFaceDetector, load_detector, load_network
+from ca2sis.photo.align import LANDMARK_NAMES, FaceBox, detect_faces
+from ca2sis.photo.detection import BUNDLED_DETECTOR, resolve
+from ca2sis.photo.detection.retinaface import DetectionConfig, RetinaFaceDetector, load_detector, load_network
 from tests.sample_scenes import sample_scene, two_face_photo
 
 
@@ -57,7 +57,7 @@ def test_auto_is_the_bundled_network_offline():
 
 
 def test_without_the_bundled_file_auto_falls_back_to_the_parser_and_says_so(monkeypatch, caplog):
-    import ca2sis.detection as detection
+    import ca2sis.photo.detection as detection
 
     monkeypatch.setattr(detection, "bundled_status", lambda: "model 'x' is not installed")
     assert resolve("auto") == "parsing"

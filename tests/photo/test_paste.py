@@ -6,9 +6,9 @@ import cv2
 import numpy as np
 import pytest
 
-from ca2sis.align import TEMPLATE_512, FaceBox, align_face, paste_back, paste_edit, paste_region
 from ca2sis.classes import CELEBAMASK_HQ, ClassTable
 from ca2sis.data.scenes import procedural_texture
+from ca2sis.photo.align import TEMPLATE_512, FaceBox, align_face, paste_back, paste_edit, paste_region
 
 HAIR, SKIN, NECK, CLOTH = 13, 1, 17, 18
 X0, Y0, SCALE = 70, 50, 0.8  # where the aligned square lies in the photo: upright, so its border is rows/columns

@@ -198,7 +198,7 @@ def test_shared_data_pairs_load(shared_data: Path):
 
 
 def test_decompression_bombs_are_refused_without_decoding(tmp_path, monkeypatch):
-    import ca2sis.photo as photo
+    import ca2sis.photo.io as photo
 
     Image.new("L", (2000, 1000)).save(tmp_path / "wide.png")
     monkeypatch.setattr(photo, "HARD_MAX_PIXELS", 1_000_000)

@@ -30,7 +30,7 @@ import cv2
 import numpy as np
 import torch
 
-from ca2sis.align import FaceBox, similarity_transform, template
+from ca2sis.photo.align import FaceBox, similarity_transform, template
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ def weights_file(network: str) -> Path:
     """The installed weights of ``network`` (bundled MobileNet, checksum verified; user ResNet-50)."""
     if network == "mobilenet":
         from ca2sis import weights
-        from ca2sis.detection import BUNDLED_DETECTOR
+        from ca2sis.photo.detection import BUNDLED_DETECTOR
 
         return weights.verify(BUNDLED_DETECTOR, progress=False)
     from ca2sis.parsing.facexlib_models import weight_path

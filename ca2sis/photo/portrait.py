@@ -14,9 +14,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ca2sis.align import TINY_FACE_PX, AlignTransform, FaceBox, NoFaceError, align_face, detect_faces, paste_back
 from ca2sis.parsing import Parser, load_parser
 from ca2sis.photo import PhotoError, load_photo
+from ca2sis.photo.align import TINY_FACE_PX, AlignTransform, FaceBox, NoFaceError, align_face, detect_faces, paste_back
 
 ALIGNED_SIZE = 512  # parsing works at 512²; the synthesis model gets a 256² downscale
 Progress = Callable[[str, float], None]
@@ -130,7 +130,7 @@ def open_portrait(
     ``face_index`` picks among the detected faces (largest first; default the largest).
     ``aligned=True`` takes the image as an already CelebA-HQ-framed crop and skips detection.
     ``whole_image_if_no_face`` uses the whole image as the face instead of raising
-    :class:`~ca2sis.align.NoFaceError`. ``progress(stage, fraction)`` is called between stages.
+    :class:`~ca2sis.photo.align.NoFaceError`. ``progress(stage, fraction)`` is called between stages.
     """
     report = progress or (lambda stage, frac: None)
     report("reading the photo", 0.0)

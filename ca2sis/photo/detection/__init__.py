@@ -1,7 +1,7 @@
 """Face detection: a photo → every face in it, with a box, a score and five landmarks.
 
 One path: facexlib's RetinaFace (its own network, pre- and post-processing), run at a few scales
-(:mod:`ca2sis.detection.retinaface`). Two networks fit it:
+(:mod:`ca2sis.photo.detection.retinaface`). Two networks fit it:
 
 * ``mobilenet``: RetinaFace MobileNet-0.25, bundled in ``models/detector/`` (1.8 MB), so detection
   works offline on a fresh install;
@@ -11,7 +11,7 @@ One path: facexlib's RetinaFace (its own network, pre- and post-processing), run
 ``auto`` takes ResNet-50 when the user has installed it, else the bundled network. ``parsing``, the
 parser-based localiser of :mod:`ca2sis.parsing.localize`, is a last resort for installs that lost
 the bundled detector: slower and easily fooled by textured backgrounds. The faces come back as
-:class:`ca2sis.align.FaceBox` (landmarks in image order), which :func:`ca2sis.align.align_face`
+:class:`ca2sis.photo.align.FaceBox` (landmarks in image order), which :func:`ca2sis.photo.align.align_face`
 turns into CelebA-HQ-framed crops. Importing this package does not import torch.
 """
 
@@ -58,14 +58,14 @@ def bundled_status() -> str:
 
 
 def detect(photo: np.ndarray, detector: str = "auto", device: str = "cpu") -> list:
-    """Every face in ``photo`` (H×W×3 uint8 RGB), largest first; see :func:`ca2sis.align.detect_faces`."""
+    """Every face in ``photo`` (H×W×3 uint8 RGB), largest first; see :func:`ca2sis.photo.align.detect_faces`."""
     name = resolve(detector)
     if name == "parsing":
         from ca2sis.parsing.localize import localize_faces
 
         faces = localize_faces(photo)
     else:
-        from ca2sis.detection.retinaface import load_detector
+        from ca2sis.photo.detection.retinaface import load_detector
 
         faces = load_detector(name, device).detect(photo)
     return sorted(faces, key=lambda f: f.crop_side, reverse=True)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-import ca2sis.photo  # noqa: F401  (first cv2 import: drops its Qt plugin path, see there)
+import ca2sis.photo.io  # noqa: F401  (first cv2 import: drops its Qt plugin path, see there)
 from ca2sis.classes import CELEBAMASK_HQ, ClassTable
 
 # Where the five points sit in a 512² CelebA-HQ crop. Measured on the 900 CelebAMask-HQ mini masks
@@ -362,11 +362,11 @@ def detect_faces(photo: np.ndarray, detector: str = "auto", device: str = "cpu")
 
     ``auto``: RetinaFace, the bundled MobileNet network (or the ResNet-50 one when installed);
     ``mobilenet`` / ``resnet50`` name the network; ``parsing`` is the parser-based last resort.
-    See :mod:`ca2sis.detection`.
+    See :mod:`ca2sis.photo.detection`.
     """
     photo = np.asarray(photo)
     if photo.ndim != 3 or photo.shape[2] != 3 or photo.dtype != np.uint8:
         raise ValueError(f"detect_faces takes an H×W×3 uint8 RGB photo, got {photo.shape} {photo.dtype}")
-    from ca2sis.detection import detect
+    from ca2sis.photo.detection import detect
 
     return detect(photo, detector, device)
