@@ -33,6 +33,12 @@ HAIR = 13
 MIN_HAIR = 0.02  # share of the image: a hair edit needs hair to act on
 
 
+
+def _shown(path) -> str:
+    """A path inside the repository as the repository names it (the same on every machine)."""
+    path = Path(path).resolve()
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
 def cpu_isa() -> str:
     try:
         flags = set(Path("/proc/cpuinfo").read_text().split())
@@ -130,7 +136,7 @@ def run(args: argparse.Namespace) -> dict:
         "adapter_mb": result.adapter_bytes / 1e6,
     }
     report = {
-        "model": editor.model_name, "weights": str(args.weights), "resolution": editor.resolution,
+        "model": editor.model_name, "weights": _shown(args.weights), "resolution": editor.resolution,
         "device": editor.device_label, "cpu_isa": cpu_isa(), "threads": torch.get_num_threads(),
         "torch": torch.__version__, "fit_config": json.loads(config.to_json()), "trained_pairs": args.trained,
         "summary": summary, "rows": rows,
