@@ -114,3 +114,18 @@ def test_photo_and_style_image_together_are_refused(files, capsys) -> None:
     assert code == 2 and "--photo gives the styles itself" in capsys.readouterr().err
     assert main.main(["render", "--weights", str(weights), "--out", str(folder / "x.png")]) == 2
     assert "give the layout to render with --mask" in capsys.readouterr().err
+
+
+def test_a_photo_can_be_fitted_before_it_is_edited_in_place(files, capsys) -> None:
+    from ca2sis.photo import save_image
+    from tests.sample_scenes import sample_scene
+
+    folder, weights, _, _ = files
+    scene = sample_scene([(0.7, 0.0, (400.0, 320.0))], size=(800, 640), names=("astronaut",))
+    save_image(folder / "portrait.jpg", scene.photo)
+    out = folder / "fitted.png"
+    code = main.main(["render", "--weights", str(weights), "--photo", str(folder / "portrait.jpg"),
+                      "--fit", "2", "--out", str(out)])
+    assert code == 0, capsys.readouterr().err
+    assert "reconstruction PSNR" in capsys.readouterr().out
+    assert np.asarray(Image.open(out)).shape == scene.photo.shape
