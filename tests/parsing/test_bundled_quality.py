@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import cv2
@@ -115,22 +114,3 @@ def test_bundled_parser_leaves_new_backgrounds_alone(held_out_cache):
         cm.add(truth, parser.parse(rgb))
     assert cm.background_taken_for_foreground() <= 0.05
     assert cm.miou() > 0.55
-
-
-@pytest.mark.slow
-def test_bundled_parser_is_fast_enough(held_out):
-    import torch
-
-    # One thread: on a busy 2-core machine two OpenMP threads fight the other load and run 20× slower.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    parser = load_parser("bundled")
-    rgb = load_image(held_out[0][1])
-    parser.parse(rgb)
-    times = []
-    for _ in range(10):
-        t0 = time.perf_counter()
-        parser.parse(rgb)
-        times.append(time.perf_counter() - t0)
-    torch.set_num_threads(before)
-    assert np.median(times) < 0.15

@@ -130,7 +130,7 @@ def test_cli_trains_through_main(tmp_path):
 
     data = make_pairs(tmp_path / "data", n=6)
     rc = main.main(["train", "parser", "--data", str(data), "--out", str(tmp_path / "run"), "--epochs", "1",
-                    "--batch-size", "2", "--num-val", "2", "--input-size", "32", "--no-bf16"])
+                    "--batch-size", "2", "--num-val", "2", "--input-size", "32", "--no-bf16", "--encoder", "mobile"])
     assert rc == 0 and (tmp_path / "run" / "best.safetensors").is_file()
 
 
@@ -165,11 +165,12 @@ def test_cli_sets_the_architecture(tmp_path):
     data = make_pairs(tmp_path / "data", n=6)
     rc = main.main(["train", "parser", "--data", str(data), "--out", str(tmp_path / "run"), "--epochs", "1",
                     "--batch-size", "2", "--num-val", "2", "--input-size", "32", "--no-bf16",
-                    "--widths", "8,8,8,16,16", "--depths", "1,1,1,1", "--decoder-width", "8", "--output-stride", "1"])
+                    "--widths", "8,8,8,16,16", "--depths", "1,1,1,1", "--decoder-width", "8", "--output-stride", "1",
+                    "--encoder", "mobile"])
     net, _ = load_parser_net(tmp_path / "run" / "best.safetensors")
     assert rc == 0 and net.config.widths == (8, 8, 8, 16, 16) and net.config.output_stride == 1
     with pytest.raises(SystemExit, match="widths"):
-        main.main(["train", "parser", "--data", str(data), "--widths", "8,8"])
+        main.main(["train", "parser", "--data", str(data), "--widths", "8,8", "--encoder", "mobile"])
 
 
 def test_aligned_share_keeps_views_near_the_celeba_framing():
