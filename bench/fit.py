@@ -28,16 +28,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench import repo_path  # noqa: E402
+
 SHARED_MINI = ROOT / ".." / "shared" / "data" / "celebamask-mini"
 HAIR = 13
 MIN_HAIR = 0.02  # share of the image: a hair edit needs hair to act on
 
-
-
-def _shown(path) -> str:
-    """A path inside the repository as the repository names it (the same on every machine)."""
-    path = Path(path).resolve()
-    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 def cpu_isa() -> str:
     try:
@@ -136,7 +133,7 @@ def run(args: argparse.Namespace) -> dict:
         "adapter_mb": result.adapter_bytes / 1e6,
     }
     report = {
-        "model": editor.model_name, "weights": _shown(args.weights), "resolution": editor.resolution,
+        "model": editor.model_name, "weights": repo_path(args.weights), "resolution": editor.resolution,
         "device": editor.device_label, "cpu_isa": cpu_isa(), "threads": torch.get_num_threads(),
         "torch": torch.__version__, "fit_config": json.loads(config.to_json()), "trained_pairs": args.trained,
         "summary": summary, "rows": rows,

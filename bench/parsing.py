@@ -33,6 +33,7 @@ from tqdm import tqdm
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench import repo_path  # noqa: E402
 from ca2sis.classes import CELEBAMASK_HQ  # noqa: E402
 from ca2sis.metrics.segmentation import ConfusionMatrix  # noqa: E402
 from ca2sis.parsing import available_backends, load_parser  # noqa: E402
@@ -42,14 +43,6 @@ from ca2sis.photo import load_image, load_mask  # noqa: E402
 
 DEFAULT_DATA = ROOT / ".." / "shared" / "data" / "celebamask-mini"
 
-
-
-def _shown(path) -> str:
-    """A path inside the repository as the repository names it (the same on every machine)."""
-    if not path:
-        return ""
-    path = Path(path).resolve()
-    return str(path.relative_to(ROOT.resolve())) if path.is_relative_to(ROOT.resolve()) else str(path)
 
 def machine() -> dict:
     import torch
@@ -98,7 +91,7 @@ def bench_parser(name: str, pairs, raw: bool = False, flip: bool | None = None, 
     iou = cm.iou()
     return {
         "backend": label, "cleaned": not raw, "flip_averaged": bool(getattr(parser, "flip_tta", False)),
-        "weights": _shown(weights or getattr(parser, "path", "")), "parameters": _parameters(parser),
+        "weights": repo_path(weights or getattr(parser, "path", "")), "parameters": _parameters(parser),
         "faces": len(pairs), "miou": cm.miou(),
         "pixel_accuracy": cm.pixel_accuracy(), "seconds_per_face": float(np.median(seconds)),
         "iou": {n: (None if np.isnan(v) else round(float(v), 4))
@@ -125,7 +118,7 @@ def bench_backgrounds(held: PairCache, weights: Path | None = None) -> dict:
            for family, cm in cms.items()}
     row = textured.counts[0] / max(1, textured.counts[0].sum())
     taken_as = {CELEBAMASK_HQ.names[c]: round(float(row[c]), 4) for c in np.argsort(-row) if c and row[c] >= 1e-3}
-    return {"weights": _shown(parser.path), "faces": len(held), "families": per,
+    return {"weights": repo_path(parser.path), "faces": len(held), "families": per,
             "background_as_face": textured.background_taken_for_foreground(), "miou": textured.miou(),
             "background_taken_as": taken_as}
 
@@ -170,7 +163,7 @@ def bench_detection(pairs, count: int, seed: int = 0, weights: Path | None = Non
             found += 1
             errors.append(float(err))
     n = min(count, len(pairs))
-    return {"weights": _shown(parser.path), "photos": n, "found": found,
+    return {"weights": repo_path(parser.path), "photos": n, "found": found,
             "landmark_error_px_at_512": float(np.median(errors)) if errors else None,
             "seconds_per_photo": float(np.median(seconds)) if seconds else None}
 

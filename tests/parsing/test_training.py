@@ -201,3 +201,14 @@ def test_a_run_can_start_from_an_earlier_runs_weights(tmp_path):
     with pytest.raises(ValueError, match="architecture"):
         training.build_net(replace(first, init=str(tmp_path / "a" / "best.safetensors"),
                                    net=replace(TINY, decoder_width=16)))
+
+
+def test_cli_trains_the_bundled_parsers_encoder_unless_told_otherwise():
+    import argparse
+
+    from ca2sis.cli.train_parser import add_arguments
+
+    p = argparse.ArgumentParser()
+    add_arguments(p)
+    assert p.parse_args(["--data", "d"]).encoder == "inception"  # what the bundled parser v2 uses
+    assert p.parse_args(["--data", "d", "--encoder", "mobile"]).encoder == "mobile"
