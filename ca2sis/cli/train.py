@@ -94,6 +94,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "below 5,000 training pairs, else off), off, or a list of color,translation,cutout")
     g.add_argument("--init-generator", metavar="FILE",
                    help="main stage: start G from this generator file (D and the optimisers start fresh)")
+    g.add_argument("--style-encoder-only", action="store_true", default=None,
+                   help="main stage, with --init-generator: train only the style encoder; the generator "
+                        "keeps its weights (with --lambda-gan 0 --lambda-feat 0 no discriminator runs)")
     g.add_argument("--perceptual", choices=("vgg19", "inception", "off"), help="perceptual network (default vgg19)")
     g.add_argument("--vgg-weights", help="path to torchvision's vgg19-dcbb9e9d.pth")
     g.add_argument(
@@ -204,7 +207,12 @@ def _train(cfg: TrainConfig, model_config, run_dir: Path, resume: bool) -> int:
         trainer = Trainer(cfg, model_config, run_dir, info, device, resume=resume)
         if info.is_main:  # after the trainer resolved what depends on the data (the augmentation policy)
             write_json(run_dir / CONFIG_FILE, {"model": model_config.to_dict(), "train": cfg.to_dict()})
-        log.info("augmentation of D's inputs: %s", cfg.diffaugment)
+        if cfg.stage == "main" and not cfg.adversarial:
+            log.info("no adversarial terms (λ_gan = λ_feat = 0): the discriminator is not trained")
+        else:
+            log.info("augmentation of D's inputs: %s", cfg.diffaugment)
+        if cfg.style_encoder_only:
+            log.info("only the style encoder learns; the rest of G keeps %s", cfg.init_generator)
         try:
             summary = trainer.train()
         except TrainingDiverged as exc:

@@ -223,6 +223,8 @@ class Trainer:
         for p in self.G.parameters():
             p.requires_grad_(False)
         trained = self.G.mapping if self.mapping_stage else self.G
+        if cfg.style_encoder_only:
+            trained = self.G.style_encoder
         for p in trained.parameters():
             p.requires_grad_(True)
         if not self.mapping_stage:
@@ -290,6 +292,12 @@ class Trainer:
             average_gradients(self.g_params, self.info)
         self.opt_g.step()
 
+        self.step += 1
+        if self.ema is not None:
+            self.ema.update(self.G, self.step)
+        if not self.cfg.adversarial and not self.mapping_stage:
+            return {k: float(v.detach()) for k, v in g_terms.items()}
+
         self.D.requires_grad_(True)
         if not self.mapping_stage:
             with self.autocast():
@@ -299,9 +307,6 @@ class Trainer:
         self.opt_d.zero_grad(set_to_none=True)
         total_d.backward()
         self.opt_d.step()
-        self.step += 1
-        if self.ema is not None:
-            self.ema.update(self.G, self.step)
         return {k: float(v.detach()) for k, v in {**g_terms, **d_terms}.items()}
 
     def _fit_mapping(self, faces: int = 400) -> None:

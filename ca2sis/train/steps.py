@@ -8,6 +8,8 @@ Mapping stage (G frozen, only the mapping network learns):
 Fake and real go through D as one batch, fakes first, through the run's differentiable augmentation
 (``--diffaugment``; the n-th fake and the n-th real share one draw, and the masks move with them).
 Optional, off in the recipe: ``λ_l1·|fake − real|`` (``--lambda-l1``), a pixel reconstruction term.
+With λ_gan = λ_feat = 0 the discriminator is neither used nor trained (e.g. ``--style-encoder-only``
+refining the encoder of a trained generator on reconstruction terms alone).
 """
 
 from __future__ import annotations
@@ -53,14 +55,14 @@ def generator_losses(
     nets: Nets, cfg: TrainConfig, image: torch.Tensor, onehot: torch.Tensor, autocast: AbstractContextManager
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """Main stage G losses on a reconstruction pass (D is used without its DDP wrapper: no D sync here)."""
+    terms: dict[str, torch.Tensor] = {}
     with autocast:
         out = nets.G_ddp(image, onehot)
         fake = out.image
-        pred_fake, pred_real = _discriminate(nets, nets.D, onehot, fake, image)
-    terms = {
-        "g_gan": g_hinge_loss(pred_fake).float(),
-        "g_feat": feature_matching_loss(pred_fake, pred_real).float(),
-    }
+        if cfg.adversarial:
+            pred_fake, pred_real = _discriminate(nets, nets.D, onehot, fake, image)
+            terms["g_gan"] = g_hinge_loss(pred_fake).float()
+            terms["g_feat"] = feature_matching_loss(pred_fake, pred_real).float()
     if nets.perceptual is not None and cfg.lambda_perceptual:
         terms["g_perc"] = nets.perceptual(fake.float(), image.float())
     if out.attention_loss is not None:
