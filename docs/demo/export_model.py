@@ -28,7 +28,8 @@ LICENSE = "CelebAMask-HQ terms: non-commercial research and education only"
 # Training-config keys that describe the recipe, in the order a person would type them.
 RECIPE_KEYS = {
     "main": ("preset", "perceptual", "batch_size", "lr_g", "lr_d", "ema", "ema_beta", "ema_start", "ema_every",
-             "lambda_feat", "lambda_perceptual", "lambda_att", "lambda_l1", "diffaugment", "init_generator"),
+             "lambda_gan", "lambda_feat", "lambda_perceptual", "lambda_att", "lambda_l1", "diffaugment",
+             "init_generator", "style_encoder_only"),
     "mapping": ("mapping_init", "d_from_main", "max_steps", "batch_size", "lr_g", "lr_d", "lambda_div"),
 }
 
@@ -80,6 +81,12 @@ def main(argv: list[str] | None = None) -> int:
         "license": LICENSE,
         "trained_on": datetime.date.today().isoformat(),
     }
+    start = main_train.get("init_generator")
+    if start and Path(start).is_file():
+        # The file a run continued from may be the very file this export replaces: keep its history.
+        earlier = read_metadata(Path(start))
+        out_meta["continued_from_source"] = earlier.get("source", "")
+        out_meta["continued_from_step"] = earlier.get("step", "")
     if args.mapping_run:
         map_train, map_meta = _run(args.mapping_run)
         out_meta["mapping_source"] = _recipe(map_train, "mapping")
