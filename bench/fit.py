@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import statistics
 import sys
 import time
@@ -29,23 +28,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench import repo_path  # noqa: E402
+from bench import cpu_isa, repo_path  # noqa: E402
 
 SHARED_MINI = ROOT / ".." / "shared" / "data" / "celebamask-mini"
 HAIR = 13
 MIN_HAIR = 0.02  # share of the image: a hair edit needs hair to act on
-
-
-def cpu_isa() -> str:
-    try:
-        flags = set(Path("/proc/cpuinfo").read_text().split())
-    except OSError:
-        return platform.machine()
-    for flag, name in (("amx_bf16", "AMX-BF16"), ("avx512_bf16", "AVX-512 with BF16"), ("avx512f", "AVX-512"),
-                       ("avx2", "AVX2")):
-        if flag in flags:
-            return name
-    return platform.machine()
 
 
 def held_out_faces(data: Path, trained: int, count: int) -> list[tuple[str, bool]]:
