@@ -18,7 +18,6 @@ The generator's weights are never changed. The time column is this machine's, fo
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import statistics
 import sys
@@ -46,8 +45,8 @@ def optimise_codes(model, shapes, codes, real, steps: int, lr: float):
     best, best_loss = codes.detach().clone(), float("inf")
     for step in range(steps + 1):
         loss = (model.generate(shapes, codes).image - real).abs().mean()
-        if float(loss) < best_loss:  # the codes this loss was measured on, before the step moves them
-            best, best_loss = codes.detach().clone(), float(loss)
+        if float(loss.detach()) < best_loss:  # the codes this loss was measured on, before the step moves them
+            best, best_loss = codes.detach().clone(), float(loss.detach())
         if step == steps:
             break
         opt.zero_grad(set_to_none=True)
