@@ -25,3 +25,12 @@ def cpu_isa() -> str:
         if flag in flags:
             return name
     return platform.machine()
+
+
+def write_report(path: Path | None, report: dict) -> None:
+    """Write a benchmark's JSON report atomically (nothing when no path was asked for)."""
+    if path:
+        from ca2sis.atomic import atomic_write_json
+
+        atomic_write_json(path, report)
+        print(f"wrote {path}")

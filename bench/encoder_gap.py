@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench import cpu_isa, repo_path  # noqa: E402
+from bench import cpu_isa, repo_path, write_report  # noqa: E402
 
 
 def class_mean_paint(real, onehot):
@@ -124,12 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.faces < 1 or args.steps < 1:
         ap.error("--faces and --steps must be at least 1")
-    report = run(args)
-    if args.json:
-        from ca2sis.atomic import atomic_write_json
-
-        atomic_write_json(args.json, report)
-        print(f"wrote {args.json}")
+    write_report(args.json, run(args))
     return 0
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench import cpu_isa, repo_path  # noqa: E402
+from bench import cpu_isa, repo_path, write_report  # noqa: E402
 
 SHARED_MINI = ROOT / ".." / "shared" / "data" / "celebamask-mini"
 HAIR = 13
@@ -153,12 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if not (args.data / "images").is_dir():
         raise SystemExit(f"no data at {args.data} (the shared CelebAMask-HQ mini set; pass --data)")
-    report = run(args)
-    if args.json:
-        from ca2sis.atomic import atomic_write_json
-
-        atomic_write_json(args.json, report)
-        print(f"wrote {args.json}")
+    write_report(args.json, run(args))
     return 0
 
 
