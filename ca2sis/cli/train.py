@@ -207,7 +207,7 @@ def _train(cfg: TrainConfig, model_config, run_dir: Path, resume: bool) -> int:
         trainer = Trainer(cfg, model_config, run_dir, info, device, resume=resume)
         if info.is_main:  # after the trainer resolved what depends on the data (the augmentation policy)
             write_json(run_dir / CONFIG_FILE, {"model": model_config.to_dict(), "train": cfg.to_dict()})
-        if cfg.stage == "main" and not cfg.adversarial:
+        if not cfg.trains_discriminator:
             log.info("no adversarial terms (λ_gan = λ_feat = 0): the discriminator is not trained")
         else:
             log.info("augmentation of D's inputs: %s", cfg.diffaugment)

@@ -159,6 +159,11 @@ class TrainConfig:
         """Whether G's loss has a discriminator term; without one the discriminator is not trained."""
         return bool(self.lambda_gan or self.lambda_feat)
 
+    @property
+    def trains_discriminator(self) -> bool:
+        """The mapping stage always does; the main stage only when G's loss has an adversarial term."""
+        return self.stage == "mapping" or self.adversarial
+
     def lr_factor(self, epoch: float) -> float:
         """Constant for ``epochs``, then linear to 0 over ``epochs_decay`` (fractional epochs)."""
         if epoch < self.epochs or self.epochs_decay == 0:

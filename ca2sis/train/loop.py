@@ -295,7 +295,7 @@ class Trainer:
         self.step += 1
         if self.ema is not None:
             self.ema.update(self.G, self.step)
-        if not self.cfg.adversarial and not self.mapping_stage:
+        if not self.cfg.trains_discriminator:
             return {k: float(v.detach()) for k, v in g_terms.items()}
 
         self.D.requires_grad_(True)

@@ -1,0 +1,42 @@
+"""``docs/demo/export_model.py``: the exported file says how it was trained, and what it continued from."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+from ca2sis.checkpoint import read_metadata, save_model
+from ca2sis.config import preset
+from ca2sis.model import CA2SIS
+from ca2sis.train.loop import Trainer
+
+from .conftest import tiny_config
+
+SCRIPT = Path(__file__).resolve().parents[2] / "docs" / "demo" / "export_model.py"
+
+
+def _export_module():
+    spec = importlib.util.spec_from_file_location("export_model", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+def test_a_refined_run_exports_its_recipe_and_the_history_it_replaces(tiny_data: Path, tmp_path: Path) -> None:
+    bundled = tmp_path / "demo.safetensors"
+    save_model(bundled, CA2SIS(preset("tiny")), {"source": "trained by CA2SIS Studio: earlier recipe", "step": "4700"})
+    run = tmp_path / "run"
+    cfg = tiny_config(tiny_data, init_generator=str(bundled), style_encoder_only=True, lambda_gan=0.0,
+                      lambda_feat=0.0, lambda_l1=10.0, max_steps=1)
+    Trainer(cfg, preset("tiny"), run).train()
+    (run / "config.json").write_text(json.dumps({"train": cfg.to_dict()}))  # what `main.py train` writes beside it
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(json.dumps({"models": [{"name": "demo-128", "sha256": ""}]}))
+    # Export over the very file the run started from, as a refreshed bundled model does.
+    assert _export_module().main(["--main-run", str(run), "--out", str(bundled), "--manifest", str(manifest)]) == 0
+    meta = read_metadata(bundled)
+    assert "--style-encoder-only" in meta["source"] and "--lambda-gan 0.0" in meta["source"]
+    assert meta["continued_from_source"] == "trained by CA2SIS Studio: earlier recipe"
+    assert meta["continued_from_step"] == "4700"
+    assert json.loads(manifest.read_text())["models"][0]["sha256"]
