@@ -14,11 +14,10 @@ from scipy import ndimage
 
 import ca2sis.photo  # noqa: F401  (first cv2 import: drops its Qt plugin path, see there)
 from ca2sis.classes import CELEBAMASK_HQ, ClassTable
+from ca2sis.parsing.sides import SIDE_PAIRS  # (left, right) from the subject's point of view
 
 # Parts a face has exactly one of: everything but their largest region is re-assigned.
 SINGLE_PARTS = (2, 4, 5, 6, 7, 10, 11, 12)
-# (left, right) pairs from the subject's point of view: the subject's left is the image's right.
-SIDE_PAIRS = ((4, 5), (6, 7), (8, 9))
 MIN_FRACTION = 4e-4  # regions under this share of the image are specks (about 100 px at 512²)
 
 
