@@ -3,6 +3,7 @@
     python main.py models                       # list installed and missing models, with download steps
     python main.py models add latest_net_G.pth  # register the authors' checkpoint (it becomes the default)
     python main.py models verify [NAME ...]     # check SHA-256 checksums against the manifests
+    python main.py models join-parsers A B --out FILE   # one parser file averaging A's and B's nets
 """
 
 from __future__ import annotations
@@ -27,6 +28,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                          help="register without making it the default")
     verify = sub.add_parser("verify", help="check installed models' SHA-256 against the manifests")
     verify.add_argument("names", nargs="*", metavar="NAME", help="models to check (default: all installed)")
+    join = sub.add_parser("join-parsers", help="write one face-parser file that averages several parser nets "
+                                               "(e.g. two training runs' best.safetensors)")
+    join.add_argument("members", nargs="+", type=Path, metavar="FILE", help="single-net parser files (two or more)")
+    join.add_argument("--out", type=Path, required=True, help="the ensemble file to write")
+    join.add_argument("--mirror-averaging", action=argparse.BooleanOptionalAction, default=False,
+                      help="whether the file asks parsers to also parse the mirrored face and average (twice "
+                           "the time; default: no)")
 
 
 def _size(path: Path) -> str:
@@ -116,6 +124,29 @@ def _verify(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _join_parsers(args: argparse.Namespace) -> int:
+    from ca2sis.parsing.ensemble import join_parser_files
+
+    if len(args.members) < 2:
+        print("models join-parsers: give at least two parser files", file=sys.stderr)
+        return 2
+    missing = [str(p) for p in args.members if not p.is_file()]
+    if missing:
+        print(f"models join-parsers: no such file: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    if args.out.resolve() in {p.resolve() for p in args.members}:
+        print("models join-parsers: --out must not be one of the members", file=sys.stderr)
+        return 2
+    try:
+        join_parser_files(args.members, args.out, {"flip_tta": "true" if args.mirror_averaging else "false"})
+    except (ValueError, RuntimeError, OSError) as exc:
+        print(f"models join-parsers: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {args.out} ({_size(args.out)}): {len(args.members)} parser nets, "
+          f"mirror averaging {'on' if args.mirror_averaging else 'off'}")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
     action = getattr(args, "action", None) or "list"
@@ -123,4 +154,6 @@ def run(args: argparse.Namespace) -> int:
         return _add(args)
     if action == "verify":
         return _verify(args)
+    if action == "join-parsers":
+        return _join_parsers(args)
     return _list()

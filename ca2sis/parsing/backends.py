@@ -65,10 +65,13 @@ class BundledParser:
     def _logits(self, x: torch.Tensor) -> torch.Tensor:
         x = normalise(x).contiguous(memory_format=torch.channels_last)
         if not self.flip_tta:
-            return self.net(x).float()
-        both = self.net(torch.cat([x, x.flip(-1)])).float()
-        # The mirrored face's "left eye" channel is the original's right eye: swap channels back.
-        return (both[:1] + both[1:].flip(-1)[:, self._flip]) / 2
+            logits = self.net(x).float()
+        else:
+            both = self.net(torch.cat([x, x.flip(-1)])).float()
+            # The mirrored face's "left eye" channel is the original's right eye: swap channels back.
+            logits = (both[:1] + both[1:].flip(-1)[:, self._flip]) / 2
+        # Channels-last logits upsample to 512² about 4× faster on a CPU than channel-planar ones.
+        return logits.contiguous(memory_format=torch.channels_last)
 
     @torch.no_grad()
     def probabilities(self, rgb: np.ndarray, out_size: int | None = None) -> torch.Tensor:

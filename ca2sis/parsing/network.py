@@ -17,10 +17,14 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+if TYPE_CHECKING:
+    from ca2sis.parsing.ensemble import ParserEnsemble
 
 # ImageNet statistics: they keep inputs near zero mean (the inception encoder maps them back itself).
 MEAN = (0.485, 0.456, 0.406)
@@ -191,13 +195,18 @@ def save_parser_net(path: str | Path, net: FaceParserNet, extra: dict[str, str] 
     os.replace(tmp, path)
 
 
-def load_parser_net(path: str | Path) -> tuple[FaceParserNet, dict[str, str]]:
+def load_parser_net(path: str | Path) -> tuple[FaceParserNet | ParserEnsemble, dict[str, str]]:
+    """A parser file's net (or ensemble of nets, :mod:`ca2sis.parsing.ensemble`) and its metadata."""
     from safetensors import safe_open
     from safetensors.torch import load_file
 
     path = Path(path)
     with safe_open(str(path), framework="pt") as f:
         meta = f.metadata() or {}
+    from ca2sis.parsing.ensemble import ENSEMBLE_FORMAT, ensemble_from_file
+
+    if meta.get("format") == ENSEMBLE_FORMAT:
+        return ensemble_from_file(path, meta), meta
     if "config" not in meta:
         raise ValueError(f"{path}: not a CA2SIS face-parser file (no 'config' in its metadata)")
     net = FaceParserNet(ParserNetConfig.from_json(meta["config"]))

@@ -1,0 +1,115 @@
+"""Several parser nets as one: their class log-probabilities averaged.
+
+Nets built differently (ImageNet features against a small net trained from scratch) err in
+different places, so the mean of their log-probabilities labels more pixels right than either net
+alone (``models/parser/SCORES.md``). Members see the face at the same input size; their logits are
+averaged at output resolution, before the one upsampling the caller does, so an ensemble costs its
+members' forward passes and nothing more.
+
+An ensemble file is one safetensors file: each member's weights under ``members.<i>.``, and in the
+metadata each member's architecture and its own training metadata (source, validation score).
+``ca2sis.parsing.network.load_parser_net`` loads single nets and ensembles alike.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ca2sis.parsing.network import FaceParserNet, ParserNetConfig
+
+ENSEMBLE_FORMAT = "ca2sis-face-parser-ensemble-1"
+
+
+@dataclass(frozen=True)
+class EnsembleConfig:
+    """What callers read off any parser net (``input_size``, ``num_classes``), and the members'."""
+
+    members: tuple[ParserNetConfig, ...]
+
+    @property
+    def input_size(self) -> int:
+        return self.members[0].input_size
+
+    @property
+    def num_classes(self) -> int:
+        return self.members[0].num_classes
+
+
+class ParserEnsemble(nn.Module):
+    """Member nets → the mean of their class log-probabilities (usable as logits)."""
+
+    def __init__(self, members: Sequence[FaceParserNet]) -> None:
+        super().__init__()
+        if len(members) < 2:
+            raise ValueError(f"an ensemble needs at least two parser nets, got {len(members)}")
+        first = members[0].config
+        for i, m in enumerate(members[1:], start=1):
+            for field in ("input_size", "num_classes"):
+                if getattr(m.config, field) != getattr(first, field):
+                    raise ValueError(f"member {i} has {field} {getattr(m.config, field)}, member 0 has "
+                                     f"{getattr(first, field)}: members must see and label faces alike")
+        self.members = nn.ModuleList(members)
+        self.config = EnsembleConfig(tuple(m.config for m in members))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        outs = [m(x).float().log_softmax(1) for m in self.members]
+        side = max(o.shape[-1] for o in outs)  # members may predict at different strides
+        outs = [o if o.shape[-1] == side else F.interpolate(o, size=(side, side), mode="bilinear",
+                                                            align_corners=False) for o in outs]
+        return torch.stack(outs).mean(0)
+
+
+def save_parser_ensemble(path: str | Path, members: Sequence[FaceParserNet],
+                         member_meta: Sequence[dict[str, str]] | None = None,
+                         extra: dict[str, str] | None = None) -> None:
+    """One safetensors file holding every member (atomic write)."""
+    from safetensors.torch import save_file
+
+    ensemble = ParserEnsemble(members)  # checks that the members fit together
+    meta = {
+        "format": ENSEMBLE_FORMAT,
+        "members": json.dumps([m.config.to_json() for m in members]),
+        "member_meta": json.dumps(list(member_meta or [{} for _ in members])),
+        **(extra or {}),
+    }
+    state = {k: v.detach().contiguous().cpu() for k, v in ensemble.state_dict().items()}
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    save_file(state, str(tmp), metadata=meta)
+    os.replace(tmp, path)
+
+
+def ensemble_from_file(path: Path, meta: dict[str, str]) -> ParserEnsemble:
+    """Build and load the ensemble a file's metadata describes (called by ``load_parser_net``)."""
+    from safetensors.torch import load_file
+
+    try:
+        configs = [ParserNetConfig.from_json(c) for c in json.loads(meta["members"])]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"{path}: a parser-ensemble file without a readable member list ({exc})") from exc
+    ensemble = ParserEnsemble([FaceParserNet(c) for c in configs])
+    ensemble.load_state_dict(load_file(str(path)))
+    return ensemble.eval()
+
+
+def join_parser_files(paths: Sequence[str | Path], out: str | Path, extra: dict[str, str] | None = None) -> None:
+    """Write the ensemble of these single-net parser files to ``out``."""
+    from ca2sis.parsing.network import load_parser_net
+
+    members, metas = [], []
+    for p in paths:
+        net, meta = load_parser_net(p)
+        if not isinstance(net, FaceParserNet):
+            raise ValueError(f"{p}: already an ensemble; join its members' own files instead")
+        members.append(net)
+        metas.append({"source": Path(p).name, **{k: v for k, v in meta.items() if k not in ("config", "format")}})
+    save_parser_ensemble(out, members, metas, extra)
