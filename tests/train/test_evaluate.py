@@ -71,6 +71,8 @@ def test_evaluate_writes_a_json_report_and_prints_a_table(tiny_data: Path, tmp_p
     assert (seg["miou"] is not None) or seg["note"]  # a missing parser is a note, not a failure
     if seg["miou"] is not None:  # the same parser on the real images: the ceiling, reported beside
         assert 0 <= seg["real_miou"] <= 1 and 0 <= seg["real_accuracy"] <= 1
+        # 19 classes: also scored against the test masks renamed to one left/right convention
+        assert 0 <= seg["miou_standard_sides"] <= 1
     assert report["kid"]["value"] is not None and report["kid"]["std"] >= 0
     table = capsys.readouterr().out
     assert "FID" in table and "KID" in table and "PSNR" in table and "parser mIoU" in table
