@@ -63,6 +63,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="share of views whose background is replaced by a texture or another photo's background")
     p.add_argument("--occluder-share", type=float, default=TrainConfig.occluder_share,
                    help="share of views with hands, objects or bars in front (labelled background)")
+    p.add_argument("--standard-sides", action="store_true",
+                   help="rename the training masks that name left and right the other way round (about 7%% of "
+                        "CelebAMask-HQ) so training sees one convention; validation stays as labelled")
     p.add_argument("--threads", type=int, default=1, help="CPU threads for torch")
     p.add_argument("--no-bf16", action="store_true", help="train in float32 instead of bf16 autocast")
     p.add_argument("--limit", type=int, default=0, help="use only N training pairs (quick checks)")
@@ -84,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
         framing_share=args.framing_share, aligned_share=args.aligned_share,
         background_share=args.background_share, occluder_share=args.occluder_share,
         encoder_lr_scale=args.encoder_lr_scale, pretrained=not args.no_pretrained, init=args.init,
+        standard_sides=args.standard_sides,
         net=replace(
             ParserNetConfig(), input_size=args.input_size, decoder_width=args.decoder_width,
             encoder=args.encoder, inception_blocks=args.inception_blocks,

@@ -29,6 +29,7 @@ from ca2sis.parsing.augment import AugmentConfig, augmented_batch, sample_rng
 from ca2sis.parsing.backgrounds import PhotoBackgrounds
 from ca2sis.parsing.dataset import PairCache, list_pairs, split_names
 from ca2sis.parsing.network import FaceParserNet, ParserNetConfig, normalise, save_parser_net
+from ca2sis.parsing.sides import follows_other_convention, standard_sides
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,9 @@ class TrainConfig:
     encoder_lr_scale: float = 0.1
     pretrained: bool = True  # start an inception encoder from the ImageNet weights (fid-helper's file)
     init: str = ""  # start from this parser file's weights instead (same architecture), e.g. a pilot run's
+    # Rename the training masks that name left and right the other way round (about 7% of CelebAMask-HQ,
+    # ca2sis.parsing.sides) so that training sees one convention; validation masks stay as labelled.
+    standard_sides: bool = False
     net: ParserNetConfig = field(default_factory=ParserNetConfig)
 
     def augment_config(self) -> AugmentConfig:
@@ -85,6 +89,16 @@ def class_weights(masks: np.ndarray, num_classes: int) -> torch.Tensor:
     freq = np.maximum(freq / freq.sum(), 1e-6)
     w = np.clip((np.median(freq) / freq) ** 0.3, 0.5, 4.0)
     return torch.tensor(w, dtype=torch.float32)
+
+
+def standardise_sides(masks: np.ndarray) -> int:
+    """Rename, in place, the masks that name left and right the other way round; returns how many."""
+    renamed = 0
+    for i, m in enumerate(masks):
+        if follows_other_convention(m):
+            masks[i] = standard_sides(m)
+            renamed += 1
+    return renamed
 
 
 def dice_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -177,6 +191,9 @@ def train(cfg: TrainConfig, resume: bool = True) -> dict:
     (out / "split.json").write_text(json.dumps({"train": train_names, "val": val_names}, indent=1))
     log.info("%d training pairs, %d held out for validation", len(train_names), len(val_names))
     train_set = PairCache([by_name[n] for n in train_names], cfg.cache_size, "decoding training pairs")
+    if cfg.standard_sides:
+        renamed = standardise_sides(train_set.masks)
+        log.info("left/right renamed in %d of %d training masks (the other naming convention)", renamed, len(train_set))
     # Validation is scored at the data's own resolution (512²), as the parser is used.
     val_set = PairCache([by_name[n] for n in val_names], None, "decoding validation pairs")  # type: ignore[arg-type]
 

@@ -62,3 +62,12 @@ def test_a_mirrored_photos_mask_with_renamed_parts_still_follows_the_standard():
 @pytest.mark.parametrize("shape", [(0, 0), (1, 1)])
 def test_degenerate_masks(shape):
     assert not follows_other_convention(np.zeros(shape, np.uint8))
+
+
+def test_training_can_rename_the_masks_that_follow_the_other_convention():
+    from ca2sis.parsing.training import TrainConfig, standardise_sides
+
+    masks = np.stack([face_mask(), renamed(face_mask()), face_mask()])
+    assert standardise_sides(masks) == 1
+    assert all(np.array_equal(m, face_mask()) for m in masks)
+    assert not TrainConfig(data="unused").standard_sides  # off unless asked for
