@@ -137,8 +137,16 @@ def _join_parsers(args: argparse.Namespace) -> int:
     if args.out.resolve() in {p.resolve() for p in args.members}:
         print("models join-parsers: --out must not be one of the members", file=sys.stderr)
         return 2
+    extra = {}
+    for item in args.set:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or key.strip() in ("format", "members", "member_meta", "flip_tta"):
+            print(f"models join-parsers: --set takes KEY=VALUE with a key of your own, not {item!r}", file=sys.stderr)
+            return 2
+        extra[key.strip()] = value
+    extra["flip_tta"] = "true" if args.mirror_averaging else "false"
     try:
-        join_parser_files(args.members, args.out, {"flip_tta": "true" if args.mirror_averaging else "false"})
+        join_parser_files(args.members, args.out, extra)
     except (ValueError, RuntimeError, OSError) as exc:
         print(f"models join-parsers: {exc}", file=sys.stderr)
         return 2

@@ -94,9 +94,10 @@ def test_main_py_joins_parser_files(two_files, tmp_path, capsys):
     from main import main
 
     out = tmp_path / "ens.safetensors"
-    assert main(["models", "join-parsers", *map(str, two_files), "--out", str(out)]) == 0
+    assert main(["models", "join-parsers", *map(str, two_files), "--out", str(out), "--set", "val_miou=0.61"]) == 0
     assert "2 parser nets" in capsys.readouterr().out
-    assert isinstance(load_parser_net(out)[0], ParserEnsemble)
+    net, meta = load_parser_net(out)
+    assert isinstance(net, ParserEnsemble) and meta["val_miou"] == "0.61"
     assert not BundledParser(out).flip_tta
 
 
@@ -110,4 +111,7 @@ def test_main_py_refuses_bad_joins_with_a_message(two_files, tmp_path, capsys):
     assert "no such file" in capsys.readouterr().err
     assert main(["models", "join-parsers", *map(str, two_files), "--out", str(two_files[0])]) == 2
     assert "must not be one of the members" in capsys.readouterr().err
+    assert main(["models", "join-parsers", *map(str, two_files), "--out", str(tmp_path / "x.safetensors"),
+                 "--set", "format=mine"]) == 2
+    assert "KEY=VALUE" in capsys.readouterr().err
     assert not (tmp_path / "x.safetensors").exists()
