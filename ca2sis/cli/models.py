@@ -35,6 +35,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     join.add_argument("--mirror-averaging", action=argparse.BooleanOptionalAction, default=False,
                       help="whether the file asks parsers to also parse the mirrored face and average (twice "
                            "the time; default: no)")
+    join.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                      help="also record this in the file's metadata (repeatable), e.g. val_miou=0.67 or recipe=...")
 
 
 def _size(path: Path) -> str:
