@@ -155,11 +155,12 @@ def evaluate(cfg: EvalConfig) -> dict[str, Any]:
                     fid_random.add(real, draws[0])
             if parser is not None:
                 for img, real_img, label in zip(fake, real, batch["label"], strict=True):
-                    pred = _parse_at(parser, img, tuple(label.shape))
-                    confusion.add(label.numpy(), pred)
+                    truth = label.numpy()
+                    pred = _parse_at(parser, img, truth.shape)
+                    confusion.add(truth, pred)
                     if sides:
-                        confusion_sides.add(standard_sides(label.numpy()), pred)
-                    confusion_real.add(label.numpy(), _parse_at(parser, real_img, tuple(label.shape)))
+                        confusion_sides.add(standard_sides(truth), pred)
+                    confusion_real.add(truth, _parse_at(parser, real_img, truth.shape))
     if n == 0:
         raise DataError(f"none of the {wanted} test samples in {cfg.data} could be read (e.g. {skipped[0]['error']})")
     report: dict[str, Any] = {

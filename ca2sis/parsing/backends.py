@@ -70,7 +70,7 @@ class BundledParser:
             both = self.net(torch.cat([x, x.flip(-1)])).float()
             # The mirrored face's "left eye" channel is the original's right eye: swap channels back.
             logits = (both[:1] + both[1:].flip(-1)[:, self._flip]) / 2
-        # Channels-last logits upsample to 512² about 4× faster on a CPU than channel-planar ones.
+        # Upsampling to 512² and the argmax run about 2.5× faster on a CPU on channels-last logits.
         return logits.contiguous(memory_format=torch.channels_last)
 
     @torch.no_grad()

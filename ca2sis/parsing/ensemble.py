@@ -14,7 +14,6 @@ metadata each member's architecture and its own training metadata (source, valid
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ca2sis.parsing.network import FaceParserNet, ParserNetConfig
+from ca2sis.parsing.network import FaceParserNet, ParserNetConfig, write_parser_file
 
 ENSEMBLE_FORMAT = "ca2sis-face-parser-ensemble-1"
 
@@ -71,21 +70,13 @@ def save_parser_ensemble(path: str | Path, members: Sequence[FaceParserNet],
                          member_meta: Sequence[dict[str, str]] | None = None,
                          extra: dict[str, str] | None = None) -> None:
     """One safetensors file holding every member (atomic write)."""
-    from safetensors.torch import save_file
-
     ensemble = ParserEnsemble(members)  # checks that the members fit together
-    meta = {
+    write_parser_file(path, ensemble, {
         "format": ENSEMBLE_FORMAT,
         "members": json.dumps([m.config.to_json() for m in members]),
         "member_meta": json.dumps(list(member_meta or [{} for _ in members])),
         **(extra or {}),
-    }
-    state = {k: v.detach().contiguous().cpu() for k, v in ensemble.state_dict().items()}
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    save_file(state, str(tmp), metadata=meta)
-    os.replace(tmp, path)
+    })
 
 
 def ensemble_from_file(path: Path, meta: dict[str, str]) -> ParserEnsemble:

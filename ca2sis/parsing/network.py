@@ -180,19 +180,19 @@ def normalise(rgb: torch.Tensor) -> torch.Tensor:
     return (rgb - mean) / std
 
 
-def save_parser_net(path: str | Path, net: FaceParserNet, extra: dict[str, str] | None = None) -> None:
-    """Weights as safetensors with the architecture config in the metadata (atomic write)."""
-    import os
-
+def write_parser_file(path: str | Path, net: nn.Module, meta: dict[str, str]) -> None:
+    """A net's weights as safetensors with ``meta`` in the metadata (atomic write)."""
     from safetensors.torch import save_file
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    meta = {"config": net.config.to_json(), "format": "ca2sis-face-parser-1", **(extra or {})}
+    from ca2sis.atomic import atomic_write
+
     state = {k: v.detach().contiguous().cpu() for k, v in net.state_dict().items()}
-    tmp = path.with_name(path.name + ".tmp")
-    save_file(state, str(tmp), metadata=meta)
-    os.replace(tmp, path)
+    atomic_write(path, lambda tmp: save_file(state, str(tmp), metadata=meta), fsync=False)
+
+
+def save_parser_net(path: str | Path, net: FaceParserNet, extra: dict[str, str] | None = None) -> None:
+    """Weights as safetensors with the architecture config in the metadata (atomic write)."""
+    write_parser_file(path, net, {"config": net.config.to_json(), "format": "ca2sis-face-parser-1", **(extra or {})})
 
 
 def load_parser_net(path: str | Path) -> tuple[FaceParserNet | ParserEnsemble, dict[str, str]]:

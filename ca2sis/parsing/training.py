@@ -29,7 +29,7 @@ from ca2sis.parsing.augment import AugmentConfig, augmented_batch, sample_rng
 from ca2sis.parsing.backgrounds import PhotoBackgrounds
 from ca2sis.parsing.dataset import PairCache, list_pairs, split_names
 from ca2sis.parsing.network import FaceParserNet, ParserNetConfig, normalise, save_parser_net
-from ca2sis.parsing.sides import follows_other_convention, standard_sides
+from ca2sis.parsing.sides import standard_sides
 
 log = logging.getLogger(__name__)
 
@@ -95,8 +95,9 @@ def standardise_sides(masks: np.ndarray) -> int:
     """Rename, in place, the masks that name left and right the other way round; returns how many."""
     renamed = 0
     for i, m in enumerate(masks):
-        if follows_other_convention(m):
-            masks[i] = standard_sides(m)
+        fixed = standard_sides(m)
+        if fixed is not m:  # standard_sides hands back the same array when nothing needed renaming
+            masks[i] = fixed
             renamed += 1
     return renamed
 

@@ -134,16 +134,19 @@ def test_cli_trains_through_main(tmp_path):
     assert rc == 0 and (tmp_path / "run" / "best.safetensors").is_file()
 
 
-def test_cli_can_train_on_one_left_right_naming(tmp_path):
+def test_cli_can_train_on_one_left_right_naming(tmp_path, caplog):
     import json as _json
+    import logging
 
     import main
 
+    caplog.set_level(logging.INFO, logger="ca2sis.parsing.training")
     data = make_pairs(tmp_path / "data", n=6)
     rc = main.main(["train", "parser", "--data", str(data), "--out", str(tmp_path / "run"), "--epochs", "1",
                     "--batch-size", "2", "--num-val", "2", "--input-size", "32", "--no-bf16", "--encoder", "mobile",
                     "--standard-sides"])
     assert rc == 0 and _json.loads((tmp_path / "run" / "config.json").read_text())["standard_sides"] is True
+    assert "left/right renamed in" in caplog.text  # the training masks were looked at
 
 
 def test_full_resolution_output_trains_and_round_trips(tmp_path):
