@@ -143,9 +143,12 @@ class PerceptualLoss(nn.Module):
         if self.min_size and min(x.shape[-2:]) < self.min_size:
             x = F.interpolate(x, size=(self.min_size, self.min_size), mode="bilinear", align_corners=False)
         outs = []
-        for s in self.slices:
-            x = s(x)
-            outs.append(x)
+        # TorchScript's optimising executor differentiates BatchNorm symbolically, and on CUDA that
+        # backward fails ("tensor does not have a device"); the plain interpreter leaves it to autograd.
+        with torch.jit.optimized_execution(self.kind != "inception"):
+            for s in self.slices:
+                x = s(x)
+                outs.append(x)
         return outs
 
     def forward(self, fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
