@@ -45,18 +45,19 @@ def _load_script(path: Path) -> torch.jit.ScriptModule:
         return torch.jit.load(str(path), map_location="cpu")
 
 
-def pack_perceptual(dest: Path) -> list[Path]:
-    """Write the perceptual network's fp16 weights and zeroed program into ``dest``."""
+def pack_perceptual(dest: Path, source: Path | None = None) -> list[Path]:
+    """Write the perceptual network's (or ``source``'s TorchScript) fp16 weights and zeroed program into ``dest``."""
     import io
 
     from ca2sis.train.perceptual import inception_path
 
-    net = _load_script(inception_path())
+    source = source or inception_path()
+    net = _load_script(source)
     state = {k: v.detach().clone() for k, v in net.state_dict().items()}
     dest.mkdir(parents=True, exist_ok=True)
     weights = dest / PERCEPTUAL_WEIGHTS
     half = {k: (v.half() if v.is_floating_point() else v).contiguous() for k, v in state.items()}
-    atomic_write(weights, lambda tmp: save_file(half, str(tmp), metadata={"source": inception_path().name}))
+    atomic_write(weights, lambda tmp: save_file(half, str(tmp), metadata={"source": source.name}))
     with torch.no_grad():
         for tensor in net.state_dict().values():
             tensor.zero_()

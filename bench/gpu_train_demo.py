@@ -210,7 +210,8 @@ def train_for(cmd: list[str], seconds: float, console: Path, runs_root: Path,
                 proc.wait(grace)
             except subprocess.TimeoutExpired:
                 continue
-    return proc.wait(), time.monotonic() - (started or time.monotonic())
+    status = proc.wait()
+    return status, time.monotonic() - started if started is not None else 0.0
 
 
 def runs(root: Path, stage: str) -> list[Path]:

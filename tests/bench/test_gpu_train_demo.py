@@ -82,3 +82,13 @@ def test_a_quick_run_trains_resumes_and_brings_back_a_small_folder(tmp_path: Pat
     assert sha256_of(rebuilt) == report["export"]["sha256"]
     assert load_model(rebuilt)[1].name == "tiny"
     assert Image.open(tmp_path / "out" / "grid.png").size[0] > 0
+
+
+def test_the_job_deadline_stops_a_trainer_that_is_still_setting_up(tmp_path: Path) -> None:
+    import time
+
+    (tmp_path / "runs").mkdir()
+    t0 = time.monotonic()
+    status, trained = demo.train_for([sys.executable, "-c", "import time; time.sleep(120)"], 600, tmp_path / "log",
+                                     tmp_path / "runs", stop_at=t0 + 1)
+    assert time.monotonic() - t0 < 60 and status != 0 and trained == 0

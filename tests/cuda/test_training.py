@@ -113,3 +113,21 @@ def test_evaluation_on_the_device_scores_what_the_cpu_scores(device: torch.devic
     assert abs(here - cpu) < 0.01, f"L1 {here:.4f} on {device}, {cpu:.4f} on the CPU"
     assert math.isfinite(reports[1]["random_styles"]["diversity_l1"])
     assert reports[1]["segmentation"]["miou"] is not None  # the bundled parser ran on the device
+
+
+def test_the_inception_perceptual_loss_backpropagates_on_the_device(device: torch.device) -> None:
+    from ca2sis.train.perceptual import PerceptualLoss, PerceptualWeightsMissing
+
+    try:
+        loss = PerceptualLoss("inception").to(device)
+    except PerceptualWeightsMissing as exc:
+        pytest.skip(str(exc))
+    torch.manual_seed(0)
+    fake = torch.randn(2, 3, 128, 128, device=device, requires_grad=True)
+    real = torch.randn(2, 3, 128, 128, device=device)
+    for _ in range(3):  # TorchScript's executor optimises a graph only after its first runs
+        fake.grad = None
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
+            value = loss(fake, real)
+        value.backward()
+    assert math.isfinite(value.item()) and fake.grad is not None and fake.grad.abs().sum() > 0
