@@ -27,7 +27,8 @@ from ca2sis.weights import sha256_of  # noqa: E402
 LICENSE = "CelebAMask-HQ terms: non-commercial research and education only"
 # Training-config keys that describe the recipe, in the order a person would type them.
 RECIPE_KEYS = {
-    "main": ("preset", "perceptual", "batch_size", "lr_g", "lr_d", "ema", "ema_beta", "ema_start", "ema_every",
+    "main": ("preset", "perceptual", "batch_size", "epochs", "epochs_decay", "lr_g", "lr_d", "ema", "ema_beta",
+             "ema_start", "ema_every",
              "lambda_gan", "lambda_feat", "lambda_perceptual", "lambda_att", "lambda_l1", "diffaugment",
              "init_generator", "style_encoder_only"),
     "mapping": ("mapping_init", "d_from_main", "max_steps", "batch_size", "lr_g", "lr_d", "lambda_div"),
@@ -60,7 +61,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--hardware", default="one shared 2-core CPU, 1 thread, fp32; no GPU")
     ap.add_argument("--data-note", default="CelebAMask-HQ mini set: 800 pairs trained (first 800 by sorted name), "
                                            "last 100 held out")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="add or replace a metadata entry (repeatable), e.g. schedule_note=TEXT")
     args = ap.parse_args(argv)
+    extra = {}
+    for item in args.set:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or key.strip() in ("ca2sis.config", "ca2sis.format"):
+            ap.error(f"--set {item!r}: expected KEY=VALUE with a key other than ca2sis.config / ca2sis.format")
+        extra[key.strip()] = value
 
     main_train, main_meta = _run(args.main_run)
     source_dir = args.mapping_run or args.main_run
@@ -87,6 +96,13 @@ def main(argv: list[str] | None = None) -> int:
         earlier = read_metadata(Path(start))
         out_meta["continued_from_source"] = earlier.get("source", "")
         out_meta["continued_from_step"] = earlier.get("step", "")
+        # Every stage before this one, oldest first, so that a chain of continued runs keeps its whole story.
+        try:
+            history = json.loads(earlier.get("history", "[]"))
+        except json.JSONDecodeError:
+            history = []
+        stage = {k: earlier[k] for k in ("source", "step", "hardware", "trained_on") if earlier.get(k)}
+        out_meta["history"] = json.dumps([*history, stage])
     if args.mapping_run:
         map_train, map_meta = _run(args.mapping_run)
         out_meta["mapping_source"] = _recipe(map_train, "mapping")
@@ -94,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         if meta.get("mapping") == "fitted":
             out_meta["mapping_note"] = ("fitted to the mean and principal directions of the real style codes "
                                         "(ca2sis/train/mapping_init.py); no adversarial mapping steps")
+    out_meta.update(extra)
     save_model(args.out, model, out_meta)
     digest = sha256_of(args.out)
 
