@@ -183,7 +183,10 @@ def train_for(cmd: list[str], seconds: float, console: Path, runs_root: Path,
     t0 = time.monotonic()
     started = None
     with open(console, "a") as f:
-        proc = subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT, cwd=ROOT)
+        # A job started in the background inherits SIGINT ignored, and then the interrupt below would do
+        # nothing: the trainer gets the default disposition back.
+        restore = (lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)) if os.name == "posix" else None
+        proc = subprocess.Popen(cmd, stdout=f, stderr=subprocess.STDOUT, cwd=ROOT, preexec_fn=restore)
         next_report = t0 + 30
         while proc.poll() is None:
             time.sleep(0.5)
