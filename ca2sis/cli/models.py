@@ -13,6 +13,8 @@ import logging
 import sys
 from pathlib import Path
 
+from ca2sis.cli import metadata_pairs
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     sub = p.add_subparsers(dest="action", metavar="ACTION")
@@ -139,13 +141,11 @@ def _join_parsers(args: argparse.Namespace) -> int:
     if args.out.resolve() in {p.resolve() for p in args.members}:
         print("models join-parsers: --out must not be one of the members", file=sys.stderr)
         return 2
-    extra = {}
-    for item in args.set:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip() or key.strip() in ("format", "members", "member_meta", "flip_tta"):
-            print(f"models join-parsers: --set takes KEY=VALUE with a key of your own, not {item!r}", file=sys.stderr)
-            return 2
-        extra[key.strip()] = value
+    try:
+        extra = metadata_pairs(args.set, reserved=("format", "members", "member_meta", "flip_tta"))
+    except ValueError as exc:
+        print(f"models join-parsers: {exc}", file=sys.stderr)
+        return 2
     extra["flip_tta"] = "true" if args.mirror_averaging else "false"
     try:
         join_parser_files(args.members, args.out, extra)

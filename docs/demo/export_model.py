@@ -21,7 +21,8 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere
 
 from ca2sis.atomic import atomic_write_json  # noqa: E402
-from ca2sis.checkpoint import load_model, read_metadata, save_model  # noqa: E402
+from ca2sis.checkpoint import CONFIG_KEY, FORMAT_KEY, load_model, read_metadata, save_model  # noqa: E402
+from ca2sis.cli import metadata_pairs  # noqa: E402
 from ca2sis.weights import sha256_of  # noqa: E402
 
 LICENSE = "CelebAMask-HQ terms: non-commercial research and education only"
@@ -64,12 +65,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="add or replace a metadata entry (repeatable), e.g. schedule_note=TEXT")
     args = ap.parse_args(argv)
-    extra = {}
-    for item in args.set:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip() or key.strip() in ("ca2sis.config", "ca2sis.format"):
-            ap.error(f"--set {item!r}: expected KEY=VALUE with a key other than ca2sis.config / ca2sis.format")
-        extra[key.strip()] = value
+    try:
+        extra = metadata_pairs(args.set, reserved=(CONFIG_KEY, FORMAT_KEY))
+    except ValueError as exc:
+        ap.error(str(exc))
 
     main_train, main_meta = _run(args.main_run)
     source_dir = args.mapping_run or args.main_run

@@ -85,10 +85,16 @@ def test_a_quick_run_trains_resumes_and_brings_back_a_small_folder(tmp_path: Pat
 
 
 def test_the_job_deadline_stops_a_trainer_that_is_still_setting_up(tmp_path: Path) -> None:
+    import signal
     import time
 
     (tmp_path / "runs").mkdir()
-    t0 = time.monotonic()
-    status, trained = demo.train_for([sys.executable, "-c", "import time; time.sleep(120)"], 600, tmp_path / "log",
-                                     tmp_path / "runs", stop_at=t0 + 1)
+    # As in a job started in the background: SIGINT ignored, which a child would inherit.
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        t0 = time.monotonic()
+        status, trained = demo.train_for([sys.executable, "-c", "import time; time.sleep(120)"], 600,
+                                         tmp_path / "log", tmp_path / "runs", stop_at=t0 + 1)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert time.monotonic() - t0 < 60 and status != 0 and trained == 0
