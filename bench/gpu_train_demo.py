@@ -29,6 +29,11 @@ there before training. A run that was sent the perceptual network that way compu
 is written and brought back even when the set-up was slow. The exported model is cut into pieces as
 soon as it exists, before the evaluations and the grid.
 
+``--fit-schedule`` sizes a new run's learning-rate schedule to the time it has: a short probe run
+(``--probe-steps``, thrown away) measures the steady steps per second, and the run's ``--epochs`` /
+``--epochs-decay`` are set so that the rate decays to zero just before training must stop (a quarter
+of the epochs at the full rate, the rest decaying), instead of being cut off part-way down.
+
 ``--out`` receives only what is worth bringing back from a remote machine, five files of at most 15 MiB:
 ``report.json`` (training, evaluation, provenance, the log's last lines), ``grid.png``, and the
 exported model in pieces, ``demo-128-gpu.safetensors.part1`` … (``cat demo-128-gpu.safetensors.part*
@@ -60,8 +65,11 @@ BUNDLED = ROOT / "models" / "demo-128.safetensors"
 HELD_OUT = 100
 PIECE = 15 * 2**20  # bytes per piece of the exported model (remote GPU machines may return files of ≤ 16 MiB)
 STOP_GRACE_S = 120  # after the interrupt: time to finish the step, validate and checkpoint
+PROBE_STEPS = 150  # --fit-schedule's probe: enough for a steady rate after the warm-up
 SETUP_LIMIT_S = 300  # reading the data, building the models, starting CUDA: never this long
 STARTED = time.monotonic()
+WARM_UP_STEPS = 50  # the first steps include CUDA's and the data loader's warm-up: not a steady rate
+EPOCH_LINE = re.compile(r"(\d+) steps per epoch")
 
 
 def split_pairs(source: Path, held_out: int = HELD_OUT) -> dict[str, list[tuple[Path, Path]]]:
@@ -216,6 +224,55 @@ def train_for(cmd: list[str], seconds: float, console: Path, runs_root: Path,
     return status, time.monotonic() - started if started is not None else 0.0
 
 
+def steady_rate(log_text: str, batch: int, skip: int = WARM_UP_STEPS) -> float | None:
+    """Steps per second after the first ``skip`` steps of a fresh run.
+
+    The trainer logs its images per second averaged since its first step; two such averages give the
+    time each logged step was reached, and so the rate between them without the warm-up.
+    """
+    points = [(int(m.group(1)), float(m.group(2))) for m in map(STEP_LINE.search, log_text.splitlines()) if m]
+    points = [(step, rate) for step, rate in points if rate > 0]
+    first = next(((step, rate) for step, rate in points if step >= skip), None)
+    if first is None or points[-1][0] <= first[0]:
+        return None
+    (s0, r0), (s1, r1) = first, points[-1]
+    seconds = s1 * batch / r1 - s0 * batch / r0
+    return (s1 - s0) / seconds if seconds > 0 else None
+
+
+def fitted_schedule(steps_per_s: float, seconds: float, steps_per_epoch: int, constant_share: float = 0.25,
+                    margin: float = 0.95) -> tuple[int, int]:
+    """``(epochs, epochs_decay)`` that end within ``margin`` of ``seconds`` at ``steps_per_s``."""
+    total = max(2, int(steps_per_s * seconds * margin / steps_per_epoch))
+    constant = min(total - 1, round(total * constant_share))
+    return constant, total - constant
+
+
+def probe_schedule(
+    cmd: list[str], work: Path, console: Path, batch: int, seconds_left: float
+) -> tuple[int, int] | None:
+    """Run ``cmd`` for a few steps in a scratch folder and fit the schedule to ``seconds_left`` (counted
+    from the probe's start, so that its own set-up and steps are paid for); None when it could not say."""
+    probe_root = work / "probe-runs"
+    shutil.rmtree(probe_root, ignore_errors=True)
+    probe_root.mkdir(parents=True)
+    t0 = time.monotonic()
+    probe = cmd + ["--run-dir", str(probe_root), "--max-steps", str(PROBE_STEPS), "--checkpoint-every", "1000000",
+                   "--log-every", "10"]
+    status, _ = train_for(probe, seconds_left, console, probe_root)
+    text = "".join(p.read_text(errors="replace") for p in probe_root.glob("*/train.log"))
+    shutil.rmtree(probe_root, ignore_errors=True)
+    rate, per_epoch = steady_rate(text, batch), EPOCH_LINE.search(text)
+    if status != 0 or rate is None or per_epoch is None:
+        print(f"  the probe could not measure a rate (exit status {status}); the schedule stays as asked")
+        return None
+    left = seconds_left - (time.monotonic() - t0)
+    epochs = fitted_schedule(rate, left, int(per_epoch.group(1)))
+    print(f"  probe: {rate:.2f} steps/s; {left:.0f} s left for training: --epochs {epochs[0]} "
+          f"--epochs-decay {epochs[1]}", flush=True)
+    return epochs
+
+
 def runs(root: Path, stage: str) -> list[Path]:
     """Run folders under ``root`` of one stage, oldest first."""
     found = []
@@ -312,6 +369,14 @@ def train_demo(args: argparse.Namespace) -> int:
         if init:
             cmd += ["--init-generator", str(init)]
     cmd += shlex.split(args.train_args)
+    schedule = None
+    if args.fit_schedule and main_run is None:
+        budget = args.minutes * 60
+        if stop_at is not None:
+            budget = min(budget, stop_at - time.monotonic())
+        schedule = probe_schedule(cmd, work, console, batch, budget)
+        if schedule:
+            cmd += ["--epochs", str(schedule[0]), "--epochs-decay", str(schedule[1])]
     steps_before = step_of(main_run) if main_run else 0
     status, seconds = train_for(cmd, args.minutes * 60, console, runs_root, stop_at)
     main_run = runs(runs_root, "main")[-1] if runs(runs_root, "main") else None
@@ -372,7 +437,7 @@ def train_demo(args: argparse.Namespace) -> int:
             "extra_train_args": args.train_args, "minutes_asked": args.minutes, "seconds_trained": round(seconds, 1),
             "steps_before": steps_before, "steps_after": steps, "images_per_s": images_per_s(main_run),
             "trainer_exit_status": status, "run": main_run.name, "mapping": "fitted" if mapping else "untrained",
-            "data": str(split),
+            "data": str(split), "fitted_schedule": list(schedule) if schedule else None,
         },
         "evaluation": evaluations,
         "export": {"file": export.name, "bytes": export.stat().st_size, "sha256": sha256_of(export),
@@ -427,6 +492,8 @@ def main(argv: list[str] | None = None) -> int:
                         "training stops --after-training-s before it")
     parser.add_argument("--after-training-s", type=float, default=150.0, help="time kept for the trainer's stop, "
                         "the mapping fit, the export, the evaluations and the grid (default 150)")
+    parser.add_argument("--fit-schedule", action="store_true", help="a new run's --epochs / --epochs-decay "
+                        "sized by a short probe so that the learning rate reaches zero as training must stop")
     parser.add_argument("--quick", action="store_true", help="the tiny preset and 8 evaluation images: a smoke test")
     args = parser.parse_args(argv)
     if args.pack:

@@ -98,3 +98,21 @@ def test_the_job_deadline_stops_a_trainer_that_is_still_setting_up(tmp_path: Pat
     finally:
         signal.signal(signal.SIGINT, previous)
     assert time.monotonic() - t0 < 60 and status != 0 and trained == 0
+
+
+def test_the_steady_rate_leaves_out_the_warm_up() -> None:
+    # 50 slow steps (10 s), then 5 steps per second: the logged rate is the average since the first step.
+    batch, lines = 4, []
+    for step in range(10, 201, 10):
+        seconds = step / 5 if step <= 50 else 10 + (step - 50) / 5
+        seconds += 8 if step >= 50 else step * 8 / 50  # the warm-up's extra 8 s
+        lines.append(f"12:00:00 INFO step {step}  g_gan 0.1  {step * batch / seconds:.2f} img/s")
+    assert demo.steady_rate("\n".join(lines), batch) == pytest.approx(5.0, rel=1e-3)
+    assert demo.steady_rate("\n".join(lines[:4]), batch) is None  # nothing logged after the warm-up
+
+
+def test_the_fitted_schedule_ends_before_the_time_runs_out() -> None:
+    constant, decay = demo.fitted_schedule(steps_per_s=10, seconds=500, steps_per_epoch=25)
+    assert (constant + decay) * 25 <= 10 * 500 * 0.95 < (constant + decay + 1) * 25
+    assert constant == round((constant + decay) / 4) and decay > constant
+    assert sum(demo.fitted_schedule(steps_per_s=0.01, seconds=10, steps_per_epoch=25)) == 2  # never empty
