@@ -370,6 +370,8 @@ def train_demo(args: argparse.Namespace) -> int:
             cmd += ["--init-generator", str(init)]
     cmd += shlex.split(args.train_args)
     schedule = None
+    if args.fit_schedule and main_run is not None:
+        print("--fit-schedule: a resumed run keeps the schedule it started with", flush=True)
     if args.fit_schedule and main_run is None:
         budget = args.minutes * 60
         if stop_at is not None:

@@ -84,6 +84,23 @@ def test_a_quick_run_trains_resumes_and_brings_back_a_small_folder(tmp_path: Pat
     assert Image.open(tmp_path / "out" / "grid.png").size[0] > 0
 
 
+@pytest.mark.slow
+def test_a_fitted_schedule_is_the_one_the_run_trains_and_it_ends_in_time(tmp_path: Path) -> None:
+    data = write_synthetic_pairs(tmp_path / "flat", count=110, size=40, seed=4)
+    (data / "labels").rename(data / "masks")
+    cmd = [sys.executable, "bench/gpu_train_demo.py", "--device", "cpu", "--quick", "--minutes", "1.5",
+           "--fit-schedule", "--data", str(data), "--work", str(tmp_path / "work"), "--out", str(tmp_path / "out")]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    training = json.loads((tmp_path / "out" / "report.json").read_text())["training"]
+    assert training["fitted_schedule"] is not None and sum(training["fitted_schedule"]) >= 2
+    main_run = sorted((tmp_path / "work" / "runs").glob("*/config.json"))[0]
+    config = json.loads(main_run.read_text())["train"]
+    assert [config["epochs"], config["epochs_decay"]] == training["fitted_schedule"]
+    assert training["trainer_exit_status"] == 0  # it finished its schedule: not stopped by the clock
+    assert not (tmp_path / "work" / "probe-runs").exists()  # the probe leaves nothing behind
+
+
 def test_the_job_deadline_stops_a_trainer_that_is_still_setting_up(tmp_path: Path) -> None:
     import signal
     import time
