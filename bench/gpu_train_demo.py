@@ -30,7 +30,7 @@ is written and brought back even when the set-up was slow. The exported model is
 soon as it exists, before the evaluations and the grid.
 
 ``--fit-schedule`` sizes a new run's learning-rate schedule to the time it has: a short probe run
-(``--probe-steps``, thrown away) measures the steady steps per second, and the run's ``--epochs`` /
+(``PROBE_STEPS`` steps, thrown away) measures the steady steps per second, and the run's ``--epochs`` /
 ``--epochs-decay`` are set so that the rate decays to zero just before training must stop (a quarter
 of the epochs at the full rate, the rest decaying), instead of being cut off part-way down.
 
@@ -372,7 +372,7 @@ def train_demo(args: argparse.Namespace) -> int:
     schedule = None
     if args.fit_schedule and main_run is not None:
         print("--fit-schedule: a resumed run keeps the schedule it started with", flush=True)
-    if args.fit_schedule and main_run is None:
+    elif args.fit_schedule:
         budget = args.minutes * 60
         if stop_at is not None:
             budget = min(budget, stop_at - time.monotonic())
