@@ -258,7 +258,7 @@ def probe_schedule(
     probe_root.mkdir(parents=True)
     t0 = time.monotonic()
     probe = cmd + ["--run-dir", str(probe_root), "--max-steps", str(PROBE_STEPS), "--checkpoint-every", "1000000",
-                   "--log-every", "10"]
+                   "--log-every", "10", "--d-warmup-steps", "0"]  # the rate of full steps, not of D-only ones
     status, _ = train_for(probe, seconds_left, console, probe_root)
     text = "".join(p.read_text(errors="replace") for p in probe_root.glob("*/train.log"))
     shutil.rmtree(probe_root, ignore_errors=True)

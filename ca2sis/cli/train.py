@@ -97,6 +97,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--style-encoder-only", action="store_true", default=None,
                    help="main stage, with --init-generator: train only the style encoder; the generator "
                         "keeps its weights (with --lambda-gan 0 --lambda-feat 0 no discriminator runs)")
+    g.add_argument("--d-warmup-steps", type=int, metavar="N",
+                   help="main stage, with --init-generator: the first N steps train only D, against the frozen "
+                        "generator (default 0)")
     g.add_argument("--perceptual", choices=("vgg19", "inception", "off"), help="perceptual network (default vgg19)")
     g.add_argument("--vgg-weights", help="path to torchvision's vgg19-dcbb9e9d.pth")
     g.add_argument(

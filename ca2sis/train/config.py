@@ -64,6 +64,10 @@ class TrainConfig:
     # encoder learns to find the codes that reproduce a photo (measured on the bundled demo model:
     # codes optimised per face reconstruct it 3 dB better than the encoder's).
     style_encoder_only: bool = False
+    # Main stage, with --init-generator: for this many first steps only D learns, against the frozen
+    # generator, so that the trained G does not start learning from a fresh, random discriminator
+    # (whose hinge and feature-matching terms are noise until it has learned something).
+    d_warmup_steps: int = 0
     # schedule
     batch_size: int = 2  # per process
     epochs: int = 50  # at the full learning rate
@@ -134,6 +138,11 @@ class TrainConfig:
         if self.style_encoder_only and not (self.stage == "main" and self.init_generator):
             raise ValueError("--style-encoder-only refines a trained generator's encoder: it needs the main "
                              "stage and --init-generator FILE")
+        if self.d_warmup_steps < 0:
+            raise ValueError(f"d_warmup_steps must be ≥ 0, got {self.d_warmup_steps}")
+        if self.d_warmup_steps and not (self.stage == "main" and self.init_generator and self.adversarial):
+            raise ValueError("--d-warmup-steps trains a fresh discriminator against a trained generator: it "
+                             "needs the main stage, --init-generator FILE and an adversarial term")
         if self.precision not in PRECISIONS:
             raise ValueError(f"unknown precision {self.precision!r}; choose one of: {', '.join(PRECISIONS)}")
         if self.perceptual not in ("vgg19", "inception", "off"):

@@ -276,6 +276,13 @@ class Trainer:
         image = batch["image"].to(self.device, non_blocking=True)
         onehot = one_hot(batch["label"].to(self.device), self.model_config.num_classes)
         self._set_lr()
+        if self.step < self.cfg.d_warmup_steps:  # D alone learns against the frozen generator
+            self.step += 1
+            if self.ema is not None:
+                self.ema.update(self.G, self.step)
+            with self.autocast():
+                fake = reconstruct(self.G, image, onehot)
+            return self._discriminator_step(fake, image, onehot, {})
         self.D.requires_grad_(False)  # G step: no gradient for D's weights
         if self.mapping_stage:
             z1 = torch.randn(image.shape[0], self.model_config.mapping_dim, generator=self.noise)
@@ -298,10 +305,15 @@ class Trainer:
         if not self.cfg.trains_discriminator:
             return {k: float(v.detach()) for k, v in g_terms.items()}
 
-        self.D.requires_grad_(True)
         if not self.mapping_stage:
             with self.autocast():
                 fake = reconstruct(self.G, image, onehot)
+        return self._discriminator_step(fake, image, onehot, g_terms)
+
+    def _discriminator_step(
+        self, fake: torch.Tensor, image: torch.Tensor, onehot: torch.Tensor, g_terms: dict[str, torch.Tensor]
+    ) -> dict[str, float]:
+        self.D.requires_grad_(True)
         total_d, d_terms = discriminator_losses(self.nets, fake, image, onehot, self.autocast())
         self._check_finite(d_terms)
         self.opt_d.zero_grad(set_to_none=True)

@@ -1,0 +1,61 @@
+"""``--d-warmup-steps``: a fresh discriminator learns against a trained generator before G moves."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from ca2sis.config import preset
+from ca2sis.train.config import TrainConfig
+from ca2sis.train.loop import Trainer
+
+from .conftest import tiny_config
+
+
+@pytest.fixture(scope="module")
+def trained_generator(tiny_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("source")
+    torch.set_num_threads(1)
+    Trainer(tiny_config(tiny_data, max_steps=1), preset("tiny"), out).train()
+    return out / "generator.safetensors"
+
+
+def _snapshot(module: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+
+def _changed(before: dict[str, torch.Tensor], module: torch.nn.Module) -> bool:
+    return any(not torch.equal(before[k], v) for k, v in module.state_dict().items())
+
+
+def test_during_the_warm_up_only_the_discriminator_learns(tiny_data: Path, trained_generator: Path,
+                                                          tmp_path: Path) -> None:
+    cfg = tiny_config(tiny_data, init_generator=str(trained_generator), d_warmup_steps=2, max_steps=3)
+    trainer = Trainer(cfg, preset("tiny"), tmp_path / "run")
+    batch = next(iter(trainer._loader(0, 0)))
+    g_before, d_before = _snapshot(trainer.G), _snapshot(trainer.D)
+
+    terms = trainer.train_step(batch)
+    assert set(terms) == {"d_real", "d_fake"}, "a warm-up step has no generator terms"
+    assert not _changed(g_before, trainer.G), "the generator moved during the warm-up"
+    assert _changed(d_before, trainer.D), "the discriminator did not learn during the warm-up"
+
+    trainer.train_step(batch)
+    assert not _changed(g_before, trainer.G)
+    # The warm-up counts as steps of the run (its schedule and checkpoints); after it, G learns again.
+    assert trainer.step == 2
+    terms = trainer.train_step(batch)
+    assert {"g_gan", "g_feat", "d_real", "d_fake"} <= set(terms)
+    assert _changed(g_before, trainer.G)
+
+
+def test_the_warm_up_needs_a_trained_generator_and_a_discriminator() -> None:
+    with pytest.raises(ValueError, match="--init-generator"):
+        TrainConfig(d_warmup_steps=10)
+    with pytest.raises(ValueError, match="adversarial"):
+        TrainConfig(init_generator="g.safetensors", d_warmup_steps=10, lambda_gan=0.0, lambda_feat=0.0)
+    with pytest.raises(ValueError, match="≥ 0"):
+        TrainConfig(d_warmup_steps=-1)
+    assert TrainConfig(init_generator="g.safetensors", d_warmup_steps=10).d_warmup_steps == 10
