@@ -133,3 +133,22 @@ def test_the_fitted_schedule_ends_before_the_time_runs_out() -> None:
     assert (constant + decay) * 25 <= 10 * 500 * 0.95 < (constant + decay + 1) * 25
     assert constant == round((constant + decay) / 4) and decay > constant
     assert sum(demo.fitted_schedule(steps_per_s=0.01, seconds=10, steps_per_epoch=25)) == 2  # never empty
+
+
+def test_the_probe_times_full_steps_even_when_the_run_warms_its_discriminator_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[list[str]] = []
+
+    def fake_train(cmd, seconds, console, root, *rest):
+        seen.append(cmd)
+        return 1, 0.0  # no rate: the schedule stays as asked
+
+    monkeypatch.setattr(demo, "train_for", fake_train)
+    cmd = ["main.py", "train", "--train-arg", "--d-warmup-steps", "300"]
+    assert demo.probe_schedule(cmd, tmp_path, tmp_path / "console.log", 32, 600.0) is None
+    probe = seen[0]
+    # argparse keeps the last value given: the probe's own "0" overrides the run's warm-up.
+    last = len(probe) - 1 - probe[::-1].index("--d-warmup-steps")
+    assert probe[last + 1] == "0"
+    assert not (tmp_path / "probe-runs").exists() or not any((tmp_path / "probe-runs").iterdir())

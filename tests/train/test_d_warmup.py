@@ -7,11 +7,13 @@ from pathlib import Path
 import pytest
 import torch
 
+from ca2sis.checkpoint import read_metadata
 from ca2sis.config import preset
 from ca2sis.train.config import TrainConfig
 from ca2sis.train.loop import Trainer
 
 from .conftest import tiny_config
+from .test_demo_export import _export_module
 
 
 @pytest.fixture(scope="module")
@@ -59,3 +61,18 @@ def test_the_warm_up_needs_a_trained_generator_and_a_discriminator() -> None:
     with pytest.raises(ValueError, match="≥ 0"):
         TrainConfig(d_warmup_steps=-1)
     assert TrainConfig(init_generator="g.safetensors", d_warmup_steps=10).d_warmup_steps == 10
+
+
+def test_an_exported_model_says_its_run_warmed_the_discriminator_up(tiny_data: Path, trained_generator: Path,
+                                                                     tmp_path: Path) -> None:
+    import json
+
+    run = tmp_path / "run"
+    cfg = tiny_config(tiny_data, init_generator=str(trained_generator), d_warmup_steps=1, max_steps=2)
+    Trainer(cfg, preset("tiny"), run).train()
+    (run / "config.json").write_text(json.dumps({"train": cfg.to_dict()}))
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(json.dumps({"models": [{"name": "demo-128", "sha256": ""}]}))
+    out = tmp_path / "out.safetensors"
+    assert _export_module().main(["--main-run", str(run), "--out", str(out), "--manifest", str(manifest)]) == 0
+    assert "--d-warmup-steps 1" in read_metadata(out)["source"]
