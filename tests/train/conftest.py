@@ -39,3 +39,19 @@ def tiny_config(data: Path, **changes: object) -> TrainConfig:
     )
     base.update(changes)
     return TrainConfig(**base)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def trained_generator(tiny_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny generator file after one training step, for runs that continue a trained generator."""
+    from ca2sis.config import preset
+    from ca2sis.train.loop import Trainer
+
+    out = tmp_path_factory.mktemp("source")
+    torch.set_num_threads(1)
+    Trainer(tiny_config(tiny_data, max_steps=1), preset("tiny"), out).train()
+    return out / "generator.safetensors"
+
+
+def snapshot(module: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in module.state_dict().items()}

@@ -12,20 +12,8 @@ from ca2sis.config import preset
 from ca2sis.train.config import TrainConfig
 from ca2sis.train.loop import Trainer
 
-from .conftest import tiny_config
+from .conftest import snapshot, tiny_config
 from .test_demo_export import _export_module
-
-
-@pytest.fixture(scope="module")
-def trained_generator(tiny_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("source")
-    torch.set_num_threads(1)
-    Trainer(tiny_config(tiny_data, max_steps=1), preset("tiny"), out).train()
-    return out / "generator.safetensors"
-
-
-def _snapshot(module: torch.nn.Module) -> dict[str, torch.Tensor]:
-    return {k: v.detach().clone() for k, v in module.state_dict().items()}
 
 
 def _changed(before: dict[str, torch.Tensor], module: torch.nn.Module) -> bool:
@@ -37,7 +25,7 @@ def test_during_the_warm_up_only_the_discriminator_learns(tiny_data: Path, train
     cfg = tiny_config(tiny_data, init_generator=str(trained_generator), d_warmup_steps=2, max_steps=3)
     trainer = Trainer(cfg, preset("tiny"), tmp_path / "run")
     batch = next(iter(trainer._loader(0, 0)))
-    g_before, d_before = _snapshot(trainer.G), _snapshot(trainer.D)
+    g_before, d_before = snapshot(trainer.G), snapshot(trainer.D)
 
     terms = trainer.train_step(batch)
     assert set(terms) == {"d_real", "d_fake"}, "a warm-up step has no generator terms"

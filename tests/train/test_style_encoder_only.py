@@ -13,19 +13,7 @@ from ca2sis.tensors import one_hot
 from ca2sis.train.config import TrainConfig
 from ca2sis.train.loop import Trainer
 
-from .conftest import tiny_config
-
-
-@pytest.fixture(scope="module")
-def trained_generator(tiny_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("source")
-    torch.set_num_threads(1)
-    Trainer(tiny_config(tiny_data, max_steps=1), preset("tiny"), out).train()
-    return out / "generator.safetensors"
-
-
-def _snapshot(module: torch.nn.Module) -> dict[str, torch.Tensor]:
-    return {k: v.detach().clone() for k, v in module.state_dict().items()}
+from .conftest import snapshot, tiny_config
 
 
 def _changed(before: dict[str, torch.Tensor], module: torch.nn.Module) -> set[str]:
@@ -37,8 +25,8 @@ def test_only_the_style_encoder_learns(tiny_data: Path, trained_generator: Path,
                       lambda_l1=10.0, max_steps=2)
     trainer = Trainer(cfg, preset("tiny"), tmp_path / "run")
     G = trainer.G
-    before = {name: _snapshot(getattr(G, name)) for name in ("style_encoder", "mask_embedder", "generator", "mapping")}
-    d_before = _snapshot(trainer.D)
+    before = {name: snapshot(getattr(G, name)) for name in ("style_encoder", "mask_embedder", "generator", "mapping")}
+    d_before = snapshot(trainer.D)
     trainer.train()
     assert _changed(before["style_encoder"], G.style_encoder), "the style encoder did not learn"
     for frozen in ("mask_embedder", "generator", "mapping"):
@@ -52,7 +40,7 @@ def test_without_adversarial_terms_no_discriminator_runs(tiny_data: Path, traine
     cfg = tiny_config(tiny_data, init_generator=str(trained_generator), style_encoder_only=True,
                       lambda_gan=0.0, lambda_feat=0.0, lambda_l1=10.0, max_steps=2)
     trainer = Trainer(cfg, preset("tiny"), tmp_path / "run")
-    d_before = _snapshot(trainer.D)
+    d_before = snapshot(trainer.D)
     calls = []
     trainer.D.register_forward_hook(lambda *_: calls.append(1))
     terms = trainer.train_step(next(iter(trainer._loader(0, 0))))
