@@ -25,6 +25,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+from scipy import ndimage
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -42,14 +43,9 @@ def luminance(rgb: np.ndarray) -> np.ndarray:
     return rgb[..., :3].astype(np.float64) @ np.array([0.299, 0.587, 0.114])
 
 
-def _conv(image, kernel):
-    import torch
-    import torch.nn.functional as F
-
-    x = torch.as_tensor(image, dtype=torch.float64)[None, None]
-    k = torch.as_tensor(kernel, dtype=torch.float64)[None, None]
-    pad = k.shape[-1] // 2
-    return F.conv2d(F.pad(x, (pad, pad, pad, pad), mode="replicate"), k)[0, 0].numpy()
+def _conv(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    """Correlation with the image's edge pixels repeated outside it."""
+    return ndimage.correlate(image, kernel, mode="nearest")
 
 
 def _gaussian(sigma: float) -> np.ndarray:
@@ -65,12 +61,7 @@ SOBEL_X = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], dtype=np.float64) / 8
 
 def erode(region: np.ndarray, px: int) -> np.ndarray:
     """Binary erosion by a (2 px + 1)² square, edges of the image counting as outside."""
-    import torch
-    import torch.nn.functional as F
-
-    x = torch.as_tensor(~region, dtype=torch.float32)[None, None]
-    grown = F.max_pool2d(F.pad(x, (px, px, px, px), value=1.0), 2 * px + 1, stride=1)
-    return ~grown[0, 0].numpy().astype(bool)
+    return ndimage.binary_erosion(region, np.ones((2 * px + 1, 2 * px + 1), bool), border_value=0)
 
 
 def hair_figures(rgb: np.ndarray, region: np.ndarray) -> tuple[float, float]:

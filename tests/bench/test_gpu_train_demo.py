@@ -151,4 +151,4 @@ def test_the_probe_times_full_steps_even_when_the_run_warms_its_discriminator_up
     # argparse keeps the last value given: the probe's own "0" overrides the run's warm-up.
     last = len(probe) - 1 - probe[::-1].index("--d-warmup-steps")
     assert probe[last + 1] == "0"
-    assert not (tmp_path / "probe-runs").exists() or not any((tmp_path / "probe-runs").iterdir())
+    assert not (tmp_path / "probe-runs").exists()  # the probe cleans up after itself
