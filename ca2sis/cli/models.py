@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 from pathlib import Path
@@ -37,6 +38,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     join.add_argument("--mirror-averaging", action=argparse.BooleanOptionalAction, default=False,
                       help="whether the file asks parsers to also parse the mirrored face and average (twice "
                            "the time; default: no)")
+    join.add_argument("--mirror-member", type=int, action="append", default=[], metavar="I",
+                      help="only member I (0 = the first file) also parses the mirrored face (repeatable); "
+                           "worth it for a small member, whose two passes run as one batch")
     join.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                       help="also record this in the file's metadata (repeatable), e.g. val_miou=0.67 or recipe=...")
 
@@ -128,6 +132,14 @@ def _verify(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _mirror_summary(args: argparse.Namespace) -> str:
+    if args.mirror_averaging:
+        return "on"
+    if args.mirror_member:
+        return "for member " + ", ".join(map(str, sorted(set(args.mirror_member))))
+    return "off"
+
+
 def _join_parsers(args: argparse.Namespace) -> int:
     from ca2sis.parsing.ensemble import join_parser_files
 
@@ -142,18 +154,29 @@ def _join_parsers(args: argparse.Namespace) -> int:
         print("models join-parsers: --out must not be one of the members", file=sys.stderr)
         return 2
     try:
-        extra = metadata_pairs(args.set, reserved=("format", "members", "member_meta", "flip_tta"))
+        extra = metadata_pairs(args.set, reserved=("format", "members", "member_meta", "flip_tta", "mirror_members"))
     except ValueError as exc:
         print(f"models join-parsers: {exc}", file=sys.stderr)
         return 2
+    bad = [i for i in args.mirror_member if not 0 <= i < len(args.members)]
+    if bad:
+        print(f"models join-parsers: --mirror-member {bad[0]} is not a member (0 to {len(args.members) - 1})",
+              file=sys.stderr)
+        return 2
+    if args.mirror_member and args.mirror_averaging:
+        print("models join-parsers: --mirror-averaging already mirrors every member; drop --mirror-member",
+              file=sys.stderr)
+        return 2
     extra["flip_tta"] = "true" if args.mirror_averaging else "false"
+    if args.mirror_member:
+        extra["mirror_members"] = json.dumps(sorted(set(args.mirror_member)))
     try:
         join_parser_files(args.members, args.out, extra)
     except (ValueError, RuntimeError, OSError) as exc:
         print(f"models join-parsers: {exc}", file=sys.stderr)
         return 2
     print(f"wrote {args.out} ({_size(args.out)}): {len(args.members)} parser nets, "
-          f"mirror averaging {'on' if args.mirror_averaging else 'off'}")
+          f"mirror averaging {_mirror_summary(args)}")
     return 0
 
 

@@ -6,6 +6,11 @@ alone (``models/parser/SCORES.md``). Members see the face at the same input size
 averaged at output resolution, before the one upsampling the caller does, so an ensemble costs its
 members' forward passes and nothing more.
 
+A member can also parse the mirrored face and average the two answers (its "left eye" channel on the
+mirror image is the right eye: ``flip_lut`` swaps them back). That costs a second forward pass of the
+member; for a small net on a CPU with two threads the pair runs as one batch of two in about the time
+of one, so mirroring only the cheap member buys most of what mirroring all of them would.
+
 An ensemble file is one safetensors file: each member's weights under ``members.<i>.``, and in the
 metadata each member's architecture and its own training metadata (source, validation score).
 ``ca2sis.parsing.network.load_parser_net`` loads single nets and ensembles alike.
@@ -58,12 +63,42 @@ class ParserEnsemble(nn.Module):
         self.members = nn.ModuleList(members)
         self.config = EnsembleConfig(tuple(m.config for m in members))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        outs = [m(x).float().log_softmax(1) for m in self.members]
+    def forward(self, x: torch.Tensor, mirrored: Sequence[int] = (),
+                flip_lut: torch.Tensor | None = None) -> torch.Tensor:
+        """Mean class log-probabilities; members listed in ``mirrored`` first average their own answer
+        with their answer on the mirrored face, whose classes ``flip_lut`` maps back (left ↔ right)."""
+        if mirrored and flip_lut is None:
+            raise ValueError("mirrored members need flip_lut, the class each class becomes in a mirror")
+        outs = []
+        for i, member in enumerate(self.members):
+            if i in mirrored:
+                both = member(torch.cat([x, x.flip(-1)])).float().log_softmax(1)
+                n = x.shape[0]
+                outs.append((both[:n] + both[n:].flip(-1)[:, flip_lut]) / 2)
+            else:
+                outs.append(member(x).float().log_softmax(1))
         side = max(o.shape[-1] for o in outs)  # members may predict at different strides
         outs = [o if o.shape[-1] == side else F.interpolate(o, size=(side, side), mode="bilinear",
                                                             align_corners=False) for o in outs]
         return torch.stack(outs).mean(0)
+
+
+def mirror_members_of(net: nn.Module, meta: dict[str, str], path: str | Path = "") -> tuple[int, ...]:
+    """The member indices a parser file's metadata names under ``mirror_members`` (none if absent)."""
+    raw = meta.get("mirror_members")
+    if raw is None:
+        return ()
+    count = len(net.members) if isinstance(net, ParserEnsemble) else 0
+    try:
+        picked = json.loads(raw)
+        ok = isinstance(picked, list) and all(isinstance(i, int) and 0 <= i < count for i in picked)
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ValueError(f"{path}: mirror_members must list member indices of an ensemble "
+                         f"(0 to {count - 1}), got {raw!r}" if count else
+                         f"{path}: mirror_members names ensemble members, but this file holds one net")
+    return tuple(sorted(set(picked)))
 
 
 def save_parser_ensemble(path: str | Path, members: Sequence[FaceParserNet],

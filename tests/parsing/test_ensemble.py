@@ -46,6 +46,65 @@ def test_joined_files_load_as_one_net_that_averages_its_members_log_probabilitie
     torch.testing.assert_close(got, (la + lb) / 2)
 
 
+def test_a_mirrored_member_averages_its_answer_with_its_answer_on_the_mirrored_face(two_files, tmp_path):
+    from ca2sis.classes import CELEBAMASK_HQ
+
+    out = tmp_path / "ens.safetensors"
+    join_parser_files(two_files, out)
+    ens, _ = load_parser_net(out)
+    b, _ = load_parser_net(two_files[1])
+    lut = torch.from_numpy(CELEBAMASK_HQ.flip_lut().astype(np.int64))
+    x = torch.rand(2, 3, 64, 64)
+    with torch.no_grad():
+        got = ens(x, mirrored=[1], flip_lut=lut)
+        plain = ens(x)
+        lb = b(x).log_softmax(1)
+        lb_mirror = b(x.flip(-1)).log_softmax(1).flip(-1)[:, lut]  # the mirror's left eye is the right eye
+    # Only member 1's share changes: the mean moves by half the change of that member's answer.
+    torch.testing.assert_close(got - plain, ((lb + lb_mirror) / 2 - lb) / 2, atol=1e-5, rtol=1e-4)
+
+
+def test_mirroring_every_member_makes_the_ensemble_mirror_consistent(two_files, tmp_path):
+    from ca2sis.classes import CELEBAMASK_HQ
+
+    out = tmp_path / "ens.safetensors"
+    join_parser_files(two_files, out)
+    ens, _ = load_parser_net(out)
+    lut = torch.from_numpy(CELEBAMASK_HQ.flip_lut().astype(np.int64))
+    x = torch.rand(1, 3, 64, 64)
+    with torch.no_grad():
+        direct = ens(x, mirrored=[0, 1], flip_lut=lut)
+        of_mirror = ens(x.flip(-1), mirrored=[0, 1], flip_lut=lut)
+    torch.testing.assert_close(of_mirror.flip(-1)[:, lut], direct, atol=1e-5, rtol=1e-4)
+    with pytest.raises(ValueError, match="flip_lut"):
+        ens(x, mirrored=[0])
+
+
+def test_a_file_can_name_the_members_the_bundled_parser_mirrors(two_files, tmp_path):
+    out = tmp_path / "ens.safetensors"
+    join_parser_files(two_files, out, {"flip_tta": "false", "mirror_members": "[1]"})
+    parser = BundledParser(out)
+    assert parser.mirror_members == (1,) and not parser.flip_tta
+    mask = parser.parse(random_face(96))
+    assert mask.shape == (96, 96) and mask.max() < TINY.num_classes
+    assert BundledParser(two_files[0]).mirror_members == ()  # files without the key: none
+
+
+@pytest.mark.parametrize("value", ["[2]", "[-1]", "1", "[\"a\"]", "not json"])
+def test_a_file_naming_members_it_does_not_have_is_refused_with_a_message(two_files, tmp_path, value):
+    out = tmp_path / "ens.safetensors"
+    join_parser_files(two_files, out, {"mirror_members": value})
+    with pytest.raises(ValueError, match="mirror_members must list member indices"):
+        BundledParser(out)
+
+
+def test_a_single_net_file_cannot_name_mirrored_members(tmp_path):
+    path = tmp_path / "one.safetensors"
+    save_parser_net(path, tiny(1), {"mirror_members": "[0]"})
+    with pytest.raises(ValueError, match="holds one net"):
+        BundledParser(path)
+
+
 def test_the_file_keeps_each_members_architecture_and_training_record(two_files, tmp_path):
     import json
 
@@ -101,6 +160,16 @@ def test_main_py_joins_parser_files(two_files, tmp_path, capsys):
     assert not BundledParser(out).flip_tta
 
 
+def test_main_py_joins_with_only_the_named_members_mirrored(two_files, tmp_path, capsys):
+    from main import main
+
+    out = tmp_path / "ens.safetensors"
+    assert main(["models", "join-parsers", *map(str, two_files), "--out", str(out), "--mirror-member", "1"]) == 0
+    assert "mirror averaging for member 1" in capsys.readouterr().out
+    parser = BundledParser(out)
+    assert parser.mirror_members == (1,) and not parser.flip_tta
+
+
 def test_main_py_refuses_bad_joins_with_a_message(two_files, tmp_path, capsys):
     from main import main
 
@@ -109,6 +178,13 @@ def test_main_py_refuses_bad_joins_with_a_message(two_files, tmp_path, capsys):
     assert main(["models", "join-parsers", str(two_files[0]), str(tmp_path / "none.safetensors"),
                  "--out", str(tmp_path / "x.safetensors")]) == 2
     assert "no such file" in capsys.readouterr().err
+    assert main(["models", "join-parsers", *map(str, two_files), "--out", str(tmp_path / "x.safetensors"),
+                 "--mirror-member", "2"]) == 2
+    assert "--mirror-member 2 is not a member (0 to 1)" in capsys.readouterr().err
+    assert main(["models", "join-parsers", *map(str, two_files), "--out", str(tmp_path / "x.safetensors"),
+                 "--mirror-member", "0", "--mirror-averaging"]) == 2
+    assert "already mirrors every member" in capsys.readouterr().err
+    assert not (tmp_path / "x.safetensors").exists()
     assert main(["models", "join-parsers", *map(str, two_files), "--out", str(two_files[0])]) == 2
     assert "must not be one of the members" in capsys.readouterr().err
     assert main(["models", "join-parsers", *map(str, two_files), "--out", str(tmp_path / "x.safetensors"),
