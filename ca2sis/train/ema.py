@@ -37,3 +37,17 @@ class EMA:
 
     def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
         self.shadow.load_state_dict(state)
+
+
+def start_share(beta: float, start: int, every: int, last_step: int) -> float:
+    """The weight the shadow still gives, at ``last_step``, to the model as it was at ``start``.
+
+    Each update after ``start`` keeps ``beta ** every`` of the shadow; updates come at the multiples of
+    ``every`` from ``start`` on (the one at ``start`` itself averages the shadow with an equal model).
+    """
+    if last_step <= start:
+        return 1.0
+    first = -(-(start + 1) // every) * every  # the first update that can move the shadow
+    updates = max(0, (last_step - first) // every + 1) if first <= last_step else 0
+    return beta ** (every * updates)
+

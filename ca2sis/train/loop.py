@@ -47,7 +47,7 @@ from ca2sis.train.distributed import (
     barrier,
     broadcast_object,
 )
-from ca2sis.train.ema import EMA
+from ca2sis.train.ema import EMA, start_share
 from ca2sis.train.logger import RunLogger
 from ca2sis.train.perceptual import build_perceptual
 from ca2sis.train.rundir import BEST, GENERATOR, LAST
@@ -61,6 +61,8 @@ from ca2sis.train.steps import (
 )
 
 log = logging.getLogger("ca2sis.train")
+# A run whose EMA still holds this much of the generator at --ema-start when it ends gets a warning.
+EMA_START_SHARE_WARNING = 0.2
 
 
 class TrainingDiverged(RuntimeError):
@@ -272,6 +274,34 @@ class Trainer:
                 "rate or --precision fp32."
             )
 
+    def _warn_short_ema(self) -> None:
+        """Say so when the run ends before its EMA forgets where it started.
+
+        A continued run whose EMA starts when G starts learning (or a discriminator warm-up that ends
+        there) exports a blend of the starting generator and the trained one; with β 0.998 and 375
+        generator steps, 47 % of the exported weights are the start's.
+        """
+        cfg = self.cfg
+        if self.ema is None or self.total_steps <= cfg.ema_start:
+            return
+        share = start_share(cfg.ema_beta, cfg.ema_start, cfg.ema_every, self.total_steps)
+        if share < EMA_START_SHARE_WARNING:
+            return
+        frozen = cfg.d_warmup_steps >= cfg.ema_start
+        log.warning(
+            "EMA: at the last step (%d) the exported weights still hold %.0f %% of the generator as it was at "
+            "step %d%s (β %g has a time constant of about %d steps, and only %d steps follow --ema-start); "
+            "a smaller --ema-beta, such as %g, lets the average follow the training",
+            self.total_steps,
+            100 * share,
+            cfg.ema_start,
+            ", the starting generator, since the warm-up freezes it until then" if frozen else "",
+            cfg.ema_beta,
+            round(1 / (1 - cfg.ema_beta)),
+            self.total_steps - cfg.ema_start,
+            max(0.0, round(1 - 4 / (self.total_steps - cfg.ema_start), 4)),
+        )
+
     def train_step(self, batch: dict[str, Any]) -> dict[str, float]:
         image = batch["image"].to(self.device, non_blocking=True)
         onehot = one_hot(batch["label"].to(self.device), self.model_config.num_classes)
@@ -363,6 +393,7 @@ class Trainer:
             self.device,
             info.world_size,
         )
+        self._warn_short_ema()
         bar = tqdm(total=self.total_steps, initial=self.step, disable=not info.is_main, unit="step", dynamic_ncols=True)
         history: list[dict[str, float]] = []
         t0, seen = time.perf_counter(), 0
