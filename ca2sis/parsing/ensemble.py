@@ -91,7 +91,7 @@ def mirror_members_of(net: nn.Module, meta: dict[str, str], path: str | Path = "
     count = len(net.members) if isinstance(net, ParserEnsemble) else 0
     try:
         picked = json.loads(raw)
-        ok = isinstance(picked, list) and all(isinstance(i, int) and 0 <= i < count for i in picked)
+        ok = isinstance(picked, list) and all(type(i) is int and 0 <= i < count for i in picked)
     except ValueError:
         ok = False
     if not ok:

@@ -90,7 +90,7 @@ def test_a_file_can_name_the_members_the_bundled_parser_mirrors(two_files, tmp_p
     assert BundledParser(two_files[0]).mirror_members == ()  # files without the key: none
 
 
-@pytest.mark.parametrize("value", ["[2]", "[-1]", "1", "[\"a\"]", "not json"])
+@pytest.mark.parametrize("value", ["[2]", "[-1]", "1", "[\"a\"]", "[true]", "not json"])
 def test_a_file_naming_members_it_does_not_have_is_refused_with_a_message(two_files, tmp_path, value):
     out = tmp_path / "ens.safetensors"
     join_parser_files(two_files, out, {"mirror_members": value})
