@@ -19,7 +19,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 BACKENDS = ("bundled", "parsenet", "bisenet")
-BUNDLED_FILE = "parser/ca2sis_face_parser_v3.safetensors"  # relative to a models folder
+BUNDLED_FILE = "parser/ca2sis_face_parser_v4.safetensors"  # relative to a models folder
 _CACHE: dict[tuple[str, str], Parser] = {}
 
 
