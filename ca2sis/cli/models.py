@@ -132,14 +132,6 @@ def _verify(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _mirror_summary(args: argparse.Namespace) -> str:
-    if args.mirror_averaging:
-        return "on"
-    if args.mirror_member:
-        return "for member " + ", ".join(map(str, sorted(set(args.mirror_member))))
-    return "off"
-
-
 def _join_parsers(args: argparse.Namespace) -> int:
     from ca2sis.parsing.ensemble import join_parser_files
 
@@ -168,15 +160,16 @@ def _join_parsers(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     extra["flip_tta"] = "true" if args.mirror_averaging else "false"
-    if args.mirror_member:
-        extra["mirror_members"] = json.dumps(sorted(set(args.mirror_member)))
+    mirrored = sorted(set(args.mirror_member))
+    if mirrored:
+        extra["mirror_members"] = json.dumps(mirrored)
     try:
         join_parser_files(args.members, args.out, extra)
     except (ValueError, RuntimeError, OSError) as exc:
         print(f"models join-parsers: {exc}", file=sys.stderr)
         return 2
-    print(f"wrote {args.out} ({_size(args.out)}): {len(args.members)} parser nets, "
-          f"mirror averaging {_mirror_summary(args)}")
+    mirroring = "on" if args.mirror_averaging else "for member " + ", ".join(map(str, mirrored)) if mirrored else "off"
+    print(f"wrote {args.out} ({_size(args.out)}): {len(args.members)} parser nets, mirror averaging {mirroring}")
     return 0
 
 

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from ca2sis.classes import CELEBAMASK_HQ
 from ca2sis.parsing import BUNDLED_FILE
 from ca2sis.parsing.cleanup import clean_mask
-from ca2sis.parsing.ensemble import mirror_members_of
+from ca2sis.parsing.ensemble import mirror_averaged, mirror_members_of
 from ca2sis.parsing.facexlib_models import BISENET_TO_CELEBAMASK, load_network
 from ca2sis.parsing.network import load_parser_net, normalise
 from ca2sis.paths import find_weight_file
@@ -69,9 +69,7 @@ class BundledParser:
     def _logits(self, x: torch.Tensor) -> torch.Tensor:
         x = normalise(x).contiguous(memory_format=torch.channels_last)
         if self.flip_tta:
-            both = self.net(torch.cat([x, x.flip(-1)])).float()
-            # The mirrored face's "left eye" channel is the original's right eye: swap channels back.
-            logits = (both[:1] + both[1:].flip(-1)[:, self._flip]) / 2
+            logits = mirror_averaged(lambda t: self.net(t).float(), x, self._flip)
         elif self.mirror_members:
             logits = self.net(x, mirrored=self.mirror_members, flip_lut=self._flip)
         else:

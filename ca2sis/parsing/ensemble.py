@@ -19,8 +19,9 @@ metadata each member's architecture and its own training metadata (source, valid
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -47,6 +48,19 @@ class EnsembleConfig:
         return self.members[0].num_classes
 
 
+def _log_probabilities(net: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    return net(x).float().log_softmax(1)
+
+
+def mirror_averaged(predict: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor,
+                    flip_lut: torch.Tensor) -> torch.Tensor:
+    """The mean of ``predict`` on the faces and on their mirror images, run as one batch; the mirror's
+    answer is flipped back and its classes mapped by ``flip_lut`` (its "left eye" is the right eye)."""
+    n = x.shape[0]
+    both = predict(torch.cat([x, x.flip(-1)]))
+    return (both[:n] + both[n:].flip(-1)[:, flip_lut]) / 2
+
+
 class ParserEnsemble(nn.Module):
     """Member nets → the mean of their class log-probabilities (usable as logits)."""
 
@@ -71,12 +85,8 @@ class ParserEnsemble(nn.Module):
             raise ValueError("mirrored members need flip_lut, the class each class becomes in a mirror")
         outs = []
         for i, member in enumerate(self.members):
-            if i in mirrored:
-                both = member(torch.cat([x, x.flip(-1)])).float().log_softmax(1)
-                n = x.shape[0]
-                outs.append((both[:n] + both[n:].flip(-1)[:, flip_lut]) / 2)
-            else:
-                outs.append(member(x).float().log_softmax(1))
+            predict = partial(_log_probabilities, member)
+            outs.append(mirror_averaged(predict, x, flip_lut) if i in mirrored else predict(x))
         side = max(o.shape[-1] for o in outs)  # members may predict at different strides
         outs = [o if o.shape[-1] == side else F.interpolate(o, size=(side, side), mode="bilinear",
                                                             align_corners=False) for o in outs]

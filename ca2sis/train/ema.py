@@ -48,6 +48,5 @@ def start_share(beta: float, start: int, every: int, last_step: int) -> float:
     if last_step <= start:
         return 1.0
     first = -(-(start + 1) // every) * every  # the first update that can move the shadow
-    updates = max(0, (last_step - first) // every + 1) if first <= last_step else 0
+    updates = (last_step - first) // every + 1 if first <= last_step else 0
     return beta ** (every * updates)
-
