@@ -86,6 +86,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "lambda_att",
         "lambda_div",
         "lambda_l1",
+        "l1_blur_sigma",
         "ema_beta",
     ):
         g.add_argument("--" + name.replace("_", "-"), type=float, help=f"default {getattr(d, name)}")

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from dataclasses import dataclass
 from typing import Any
 
 # Differentiable augmentation policies (ca2sis.train.augment holds the transforms).
 FAMILIES = ("color", "translation", "cutout")
 DEFAULT_POLICY = "color,translation,cutout"
+MAX_L1_BLUR_SIGMA = 16.0  # pixels: wider, the blurred L1 would compare little more than mean colours
 AUTO_LIMIT = 5000  # "auto" switches the augmentation on for data sets smaller than this many pairs
 
 
@@ -85,6 +87,11 @@ class TrainConfig:
     lambda_div: float = 1.0  # mapping stage only
     # Not in the recipe: a pixel L1 reconstruction term for G (0 = off, the recipe).
     lambda_l1: float = 0.0
+    # The L1 term on images blurred by a Gaussian of this σ (pixels; 0 = unblurred). It then asks for
+    # the photo's colours and shading but not for where each fine strand or pore lies, which the
+    # per-class styles cannot know: an unblurred L1 is lowest for a render with that texture
+    # smoothed away, a blurred one leaves the texture to the adversarial terms.
+    l1_blur_sigma: float = 0.0
     # Differentiable augmentation of every D input (ca2sis.train.augment): "auto" (the default) is
     # "color,translation,cutout" for data sets under 5,000 pairs and "off" above; a run records the
     # policy it resolved to in its config.json.
@@ -143,6 +150,11 @@ class TrainConfig:
         if self.d_warmup_steps and not (self.stage == "main" and self.init_generator and self.adversarial):
             raise ValueError("--d-warmup-steps trains a fresh discriminator against a trained generator: it "
                              "needs the main stage, --init-generator FILE and an adversarial term")
+        if not (math.isfinite(self.l1_blur_sigma) and 0 <= self.l1_blur_sigma <= MAX_L1_BLUR_SIGMA):
+            raise ValueError(f"--l1-blur-sigma must be between 0 and {MAX_L1_BLUR_SIGMA:g} pixels, "
+                             f"got {self.l1_blur_sigma}")
+        if self.l1_blur_sigma and not self.lambda_l1:
+            raise ValueError("--l1-blur-sigma blurs the L1 term: it needs --lambda-l1 W")
         if self.precision not in PRECISIONS:
             raise ValueError(f"unknown precision {self.precision!r}; choose one of: {', '.join(PRECISIONS)}")
         if self.perceptual not in ("vgg19", "inception", "off"):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 
@@ -38,6 +40,29 @@ def feature_matching_loss(fake: DOutput, real: DOutput) -> torch.Tensor:
         for f, r in zip(f_scale[:-1], r_scale[:-1], strict=True):
             total = total + F.l1_loss(f, r.detach())
     return total / len(fake)
+
+
+def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Separable Gaussian blur of an (N, C, H, W) batch, edge pixels repeated outside the image."""
+    radius = max(1, math.ceil(3 * sigma))
+    t = torch.arange(-radius, radius + 1, dtype=x.dtype, device=x.device)
+    g = torch.exp(-(t**2) / (2 * sigma**2))
+    g = g / g.sum()
+    c = x.shape[1]
+    x = F.pad(x, (radius,) * 4, mode="replicate")
+    x = F.conv2d(x, g.view(1, 1, 1, -1).expand(c, 1, 1, -1), groups=c)
+    return F.conv2d(x, g.view(1, 1, -1, 1).expand(c, 1, -1, 1), groups=c)
+
+
+def pixel_l1(fake: torch.Tensor, real: torch.Tensor, blur_sigma: float = 0.0) -> torch.Tensor:
+    """Mean |fake − real|, on both images blurred by a Gaussian of ``blur_sigma`` pixels when it is > 0.
+
+    Blurred, the term still asks for the photo's colours and shading, but a render whose fine texture
+    (strands, pores) lies elsewhere than the photo's costs nothing more than one with it smoothed away.
+    """
+    if blur_sigma > 0:
+        fake, real = gaussian_blur(fake, blur_sigma), gaussian_blur(real, blur_sigma)
+    return (fake - real).abs().mean()
 
 
 def diversity_loss(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:

@@ -7,7 +7,8 @@ Mapping stage (G frozen, only the mapping network learns):
     L_M = λ_gan·hinge_G + λ_att·attention + λ_div·diversity
 Fake and real go through D as one batch, fakes first, through the run's differentiable augmentation
 (``--diffaugment``; the n-th fake and the n-th real share one draw, and the masks move with them).
-Optional, off in the recipe: ``λ_l1·|fake − real|`` (``--lambda-l1``), a pixel reconstruction term.
+Optional, off in the recipe: ``λ_l1·|fake − real|`` (``--lambda-l1``), a pixel reconstruction term,
+on images blurred by ``--l1-blur-sigma`` pixels when that is > 0.
 With λ_gan = λ_feat = 0 the discriminator is neither used nor trained (e.g. ``--style-encoder-only``
 refining the encoder of a trained generator on reconstruction terms alone).
 """
@@ -27,6 +28,7 @@ from ca2sis.train.losses import (
     diversity_loss,
     feature_matching_loss,
     g_hinge_loss,
+    pixel_l1,
     split_real_fake,
 )
 
@@ -68,7 +70,7 @@ def generator_losses(
     if out.attention_loss is not None:
         terms["g_att"] = out.attention_loss.float()
     if cfg.lambda_l1:
-        terms["g_l1"] = (fake.float() - image.float()).abs().mean()
+        terms["g_l1"] = pixel_l1(fake.float(), image.float(), cfg.l1_blur_sigma)
     weights = {
         "g_gan": cfg.lambda_gan,
         "g_feat": cfg.lambda_feat,
