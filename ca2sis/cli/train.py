@@ -87,9 +87,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "lambda_div",
         "lambda_l1",
         "l1_blur_sigma",
+        "lambda_texture",
         "ema_beta",
     ):
         g.add_argument("--" + name.replace("_", "-"), type=float, help=f"default {getattr(d, name)}")
+    g.add_argument("--texture-classes", metavar="NAMES", type=lambda text: tuple(n.strip() for n in text.split(",")),
+                   help="classes of the --lambda-texture term, comma-separated (default: hair)")
     g.add_argument("--diffaugment", metavar="POLICY",
                    help="differentiable augmentation of D's inputs: auto (default: color,translation,cutout "
                         "below 5,000 training pairs, else off), off, or a list of color,translation,cutout")

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from ca2sis.classes import ClassTable
 from ca2sis.data.pairs import DataError, Pair, read_image, read_label
 from ca2sis.data.transforms import AugmentConfig, PairTransform
 
@@ -34,11 +35,13 @@ class SegmentationPairs(Dataset):
         seed: int = 0,
         ignore_value: int | None = None,
         name: str = "data",
+        classes: ClassTable | None = None,
     ) -> None:
         if not pairs:
             raise DataError(f"data set {name!r} is empty")
         self.pairs = list(pairs)
         self.num_classes = num_classes
+        self.classes = classes  # the label set's class table, when it is known
         self.transform = PairTransform(augment, flip_lut)
         self.strict = strict
         self.seed = seed

@@ -120,4 +120,5 @@ def open_dataset(
     lut = table.flip_lut() if len(table) == num_classes else np.arange(num_classes)
     augment = AugmentConfig(resolution=resolution, train=train, flip=flip, swap_left_right=swap_left_right)
     name = f"{kind}:{split}"
-    return SegmentationPairs(pairs, num_classes, augment, lut, strict=strict, seed=seed, name=name)
+    return SegmentationPairs(pairs, num_classes, augment, lut, strict=strict, seed=seed, name=name,
+                             classes=table if len(table) == num_classes else None)

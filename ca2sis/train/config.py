@@ -92,6 +92,10 @@ class TrainConfig:
     # per-class styles cannot know: an unblurred L1 is lowest for a render with that texture
     # smoothed away, a blurred one leaves the texture to the adversarial terms.
     l1_blur_sigma: float = 0.0
+    # Not in the recipe: a texture term (Gram matrices of the perceptual network's finest features,
+    # ca2sis.train.losses.texture_loss) inside the classes named here, weighted by λ_texture (0 = off).
+    lambda_texture: float = 0.0
+    texture_classes: tuple[str, ...] = ("hair",)
     # Differentiable augmentation of every D input (ca2sis.train.augment): "auto" (the default) is
     # "color,translation,cutout" for data sets under 5,000 pairs and "off" above; a run records the
     # policy it resolved to in its config.json.
@@ -153,6 +157,14 @@ class TrainConfig:
         if not (math.isfinite(self.l1_blur_sigma) and 0 <= self.l1_blur_sigma <= MAX_L1_BLUR_SIGMA):
             raise ValueError(f"--l1-blur-sigma must be between 0 and {MAX_L1_BLUR_SIGMA:g} pixels, "
                              f"got {self.l1_blur_sigma}")
+        self.texture_classes = tuple(self.texture_classes)  # a list when read back from config.json
+        if not (math.isfinite(self.lambda_texture) and self.lambda_texture >= 0):
+            raise ValueError(f"--lambda-texture must be ≥ 0, got {self.lambda_texture}")
+        if self.lambda_texture and self.perceptual == "off":
+            raise ValueError("--lambda-texture compares the perceptual network's features: it needs --perceptual "
+                             "vgg19 or inception")
+        if self.lambda_texture and not self.texture_classes:
+            raise ValueError("--lambda-texture needs at least one class in --texture-classes")
         if self.l1_blur_sigma and not self.lambda_l1:
             raise ValueError("--l1-blur-sigma blurs the L1 term: it needs --lambda-l1 W")
         if self.precision not in PRECISIONS:

@@ -30,6 +30,7 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from ca2sis.checkpoint import load_model, save_model
+from ca2sis.classes import ClassTable
 from ca2sis.config import ModelConfig
 from ca2sis.data import DataError, DataSpec, collate, open_dataset
 from ca2sis.model import CA2SIS
@@ -245,7 +246,18 @@ class Trainer:
             D_ddp = DDP(self.D, device_ids=ids)
             if not self.mapping_stage:  # the mapping stage averages its gradients by hand
                 G_ddp = DDP(self.G, device_ids=ids)
-        return Nets(self.G, self.D, G_ddp, D_ddp, self.perceptual, self.augment if self.augment.enabled else None)
+        return Nets(self.G, self.D, G_ddp, D_ddp, self.perceptual, self.augment if self.augment.enabled else None,
+                    self._texture_ids())
+
+    def _texture_ids(self) -> tuple[int, ...]:
+        """The ids of --texture-classes in the data set's class table (a clear error for unknown names)."""
+        if not self.cfg.lambda_texture:
+            return ()
+        table = self.train_set.classes or ClassTable.generic(self.model_config.num_classes)
+        try:
+            return tuple(sorted({table.by_name(name).id for name in self.cfg.texture_classes}))
+        except KeyError as e:
+            raise DataError(f"--texture-classes: {e.args[0]}") from None
 
     def autocast(self) -> contextlib.AbstractContextManager:
         if self.bf16:

@@ -24,6 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ca2sis.paths import find_weight_file, user_models_dir
+from ca2sis.train.losses import texture_loss
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,8 @@ VGG_WEIGHTS = (1 / 32, 1 / 16, 1 / 8, 1 / 4, 1.0)  # the recipe's
 INCEPTION_WEIGHTS = (1.0, 1.0, 1.0, 1.0, 1.0)
 VGG_SPLITS = (2, 7, 12, 21, 30)  # torchvision vgg19.features indices just after relu1_1 … relu5_1
 INCEPTION_TAPS = ("conv_2", "conv_4", "mixed_2", "mixed_7", "mixed_10")
+# The texture term compares Gram matrices of the first, finest three depths: fine texture lives there.
+TEXTURE_DEPTHS = 3
 PERCEPTUAL_KINDS = ("vgg19", "inception", "off")
 
 
@@ -152,13 +155,24 @@ class PerceptualLoss(nn.Module):
         return outs
 
     def forward(self, fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+        return self.compare(fake, real)[0]
+
+    def compare(
+        self, fake: torch.Tensor, real: torch.Tensor, region: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The perceptual term and, given a ``region`` (N, 1, H, W in [0, 1]), the texture term inside
+        it (:func:`ca2sis.train.losses.texture_loss` on the first :data:`TEXTURE_DEPTHS` depths), from
+        one pass of the network."""
         # One pass over both halves keeps BatchNorm-free VGG cheap and the inception path identical.
         feats = self.features(torch.cat([fake, real.detach()], dim=0).float())
         n = fake.shape[0]
         total = fake.new_zeros((), dtype=torch.float32)
         for w, f in zip(self.weights, feats, strict=True):
             total = total + w * F.l1_loss(f[:n], f[n:].detach())
-        return total
+        if region is None:
+            return total, None
+        depths = feats[:TEXTURE_DEPTHS]
+        return total, texture_loss([f[:n] for f in depths], [f[n:] for f in depths], region.float())
 
 
 def build_perceptual(kind: str, vgg_weights: str | Path | None = None, download: bool = True) -> PerceptualLoss | None:

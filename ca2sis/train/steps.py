@@ -8,7 +8,8 @@ Mapping stage (G frozen, only the mapping network learns):
 Fake and real go through D as one batch, fakes first, through the run's differentiable augmentation
 (``--diffaugment``; the n-th fake and the n-th real share one draw, and the masks move with them).
 Optional, off in the recipe: ``λ_l1·|fake − real|`` (``--lambda-l1``), a pixel reconstruction term,
-on images blurred by ``--l1-blur-sigma`` pixels when that is > 0.
+on images blurred by ``--l1-blur-sigma`` pixels when that is > 0; and ``λ_texture·texture`` (``--lambda-texture``),
+Gram matrices of the perceptual network's features compared inside ``--texture-classes``.
 With λ_gan = λ_feat = 0 the discriminator is neither used nor trained (e.g. ``--style-encoder-only``
 refining the encoder of a trained generator on reconstruction terms alone).
 """
@@ -43,6 +44,7 @@ class Nets:
     D_ddp: nn.Module
     perceptual: nn.Module | None
     augment: DiffAugment | None = None
+    texture_ids: tuple[int, ...] = ()  # the classes of the texture term (--lambda-texture)
 
 
 def _discriminate(nets: Nets, D: nn.Module, onehot: torch.Tensor, fake: torch.Tensor, real: torch.Tensor):
@@ -65,8 +67,11 @@ def generator_losses(
             pred_fake, pred_real = _discriminate(nets, nets.D, onehot, fake, image)
             terms["g_gan"] = g_hinge_loss(pred_fake).float()
             terms["g_feat"] = feature_matching_loss(pred_fake, pred_real).float()
-    if nets.perceptual is not None and cfg.lambda_perceptual:
-        terms["g_perc"] = nets.perceptual(fake.float(), image.float())
+    if nets.perceptual is not None and (cfg.lambda_perceptual or cfg.lambda_texture):
+        region = onehot[:, list(nets.texture_ids)].sum(1, keepdim=True) if cfg.lambda_texture else None
+        terms["g_perc"], texture = nets.perceptual.compare(fake.float(), image.float(), region)
+        if texture is not None:
+            terms["g_texture"] = texture
     if out.attention_loss is not None:
         terms["g_att"] = out.attention_loss.float()
     if cfg.lambda_l1:
@@ -77,6 +82,7 @@ def generator_losses(
         "g_perc": cfg.lambda_perceptual,
         "g_att": cfg.lambda_att,
         "g_l1": cfg.lambda_l1,
+        "g_texture": cfg.lambda_texture,
     }
     total = sum(weights[k] * v for k, v in terms.items())
     return total, terms  # type: ignore[return-value]

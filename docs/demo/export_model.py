@@ -31,7 +31,8 @@ RECIPE_KEYS = {
     "main": ("preset", "perceptual", "batch_size", "epochs", "epochs_decay", "lr_g", "lr_d", "ema", "ema_beta",
              "ema_start", "ema_every",
              "lambda_gan", "lambda_feat", "lambda_perceptual", "lambda_att", "lambda_l1", "l1_blur_sigma",
-             "diffaugment", "init_generator", "d_warmup_steps", "style_encoder_only"),
+             "lambda_texture", "texture_classes", "diffaugment", "init_generator", "d_warmup_steps",
+             "style_encoder_only"),
     "mapping": ("mapping_init", "d_from_main", "max_steps", "batch_size", "lr_g", "lr_d", "lambda_div"),
 }
 
