@@ -49,6 +49,8 @@ def _recipe(train: dict, stage: str) -> str:
         if value is None or value is False:
             continue
         flag = "--" + key.replace("_", "-")
+        if isinstance(value, list | tuple):  # e.g. --texture-classes hair,l_brow
+            value = ",".join(map(str, value))
         parts.append(flag if value is True else f"{flag} {value}")
     return "python main.py train " + " ".join(parts)
 
