@@ -65,3 +65,9 @@ def test_a_second_continuation_keeps_every_earlier_stage_and_reserved_keys_are_r
     assert [s["source"] for s in json.loads(read_metadata(out)["history"])] == ["stage zero", "stage one"]
     with pytest.raises(SystemExit):
         _export_module().main([*args, "--set", "ca2sis.config={}"])
+
+
+def test_a_recipe_with_a_list_of_classes_reads_as_the_command_that_trains_it() -> None:
+    recipe = _export_module()._recipe(
+        {"preset": "demo-128", "lambda_texture": 300.0, "texture_classes": ["hair", "l_brow"], "ema": True}, "main")
+    assert recipe == "python main.py train --preset demo-128 --ema --lambda-texture 300.0 --texture-classes hair,l_brow"
