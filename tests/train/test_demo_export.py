@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -13,16 +12,13 @@ from ca2sis.config import preset
 from ca2sis.model import CA2SIS
 from ca2sis.train.loop import Trainer
 
-from .conftest import tiny_config
+from .conftest import load_script, tiny_config
 
 SCRIPT = Path(__file__).resolve().parents[2] / "docs" / "demo" / "export_model.py"
 
 
 def _export_module():
-    spec = importlib.util.spec_from_file_location("export_model", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
+    return load_script(SCRIPT)
 
 
 def test_a_refined_run_exports_its_recipe_and_the_history_it_replaces(tiny_data: Path, tmp_path: Path) -> None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
+
+from .conftest import load_script
 
 ROOT = Path(__file__).resolve().parents[2]
 MINI = ROOT / ".." / "shared" / "data" / "celebamask-mini"
@@ -15,9 +16,7 @@ MINI = ROOT / ".." / "shared" / "data" / "celebamask-mini"
 def test_reconstruction_l1_falls_when_overfitting_eight_real_pairs() -> None:
     if not (MINI / "images").is_dir():
         pytest.skip(f"real pairs not available: {MINI.resolve()} is missing (the shared data folder)")
-    spec = importlib.util.spec_from_file_location("overfit", ROOT / "bench" / "overfit.py")
-    overfit = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(overfit)  # type: ignore[union-attr]
+    overfit = load_script(ROOT / "bench" / "overfit.py")
     result = overfit.overfit(
         MINI, "tiny", steps=400, pairs=8, perceptual="inception", every=100, threads=1, lr_g=1e-4, lr_d=4e-4, batch=4
     )

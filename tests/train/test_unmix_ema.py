@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -14,14 +13,13 @@ from ca2sis.config import preset
 from ca2sis.model import CA2SIS
 from ca2sis.train.ema import start_share
 
+from .conftest import load_script
+
 SCRIPT = Path(__file__).resolve().parents[2] / "docs" / "demo" / "unmix_ema.py"
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("unmix_ema", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
+    return load_script(SCRIPT)
 
 
 def _model(seed: int) -> CA2SIS:
