@@ -81,8 +81,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--steps", type=int, default=None, help="fit steps (default: the editor's default fit)")
     p.add_argument("--out", type=Path, default=ROOT / "docs" / "fit.png")
     args = p.parse_args(argv)
+    pairs = pairs_from(args)
+    if not pairs:
+        p.error(f"no faces in {args.data}: expected images/*.jpg with masks/*.png beside them, "
+                f"more than --skip {args.skip} of them")
     editor = Editor.load(args.weights, device="cpu")
-    rows = figure_rows(editor, pairs_from(args), args.steps)
+    rows = figure_rows(editor, pairs, args.steps)
     titles = ["photo", "unfitted", "fitted", "fitted + hair style", "fitted + hair shape", "reference"]
     save_atomic(compose(rows, titles), args.out)
     print(f"wrote {args.out}")
