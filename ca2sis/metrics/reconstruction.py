@@ -17,11 +17,12 @@ def psnr(fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
     return 10 * torch.log10(1.0 / mse.clamp_min(1e-10))
 
 
-def _gaussian(size: int = 11, sigma: float = 1.5) -> torch.Tensor:
-    x = torch.arange(size, dtype=torch.float32) - size // 2
+def gaussian_kernel(size: int, sigma: float, dtype: torch.dtype = torch.float32,
+                    device: torch.device | str | None = None) -> torch.Tensor:
+    """A normalised 1-D Gaussian of ``size`` taps centred on the middle one (SSIM's window, blurs)."""
+    x = torch.arange(size, dtype=dtype, device=device) - size // 2
     g = torch.exp(-(x**2) / (2 * sigma**2))
-    g = g / g.sum()
-    return g[:, None] * g[None, :]
+    return g / g.sum()
 
 
 def ssim(fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
@@ -29,7 +30,8 @@ def ssim(fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
     a, b = (fake.float() + 1) / 2, (real.float() + 1) / 2
     c = a.shape[1]
     size = min(11, a.shape[-1], a.shape[-2])
-    window = _gaussian(size).to(a.device).expand(c, 1, size, size)
+    g = gaussian_kernel(size, 1.5, device=a.device)
+    window = (g[:, None] * g[None, :]).expand(c, 1, size, size)
 
     def blur(x: torch.Tensor) -> torch.Tensor:
         return F.conv2d(x, window, groups=c)

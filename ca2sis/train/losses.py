@@ -7,6 +7,8 @@ import math
 import torch
 import torch.nn.functional as F
 
+from ca2sis.metrics.reconstruction import gaussian_kernel
+
 # A discriminator's output: one list per scale, intermediate features first, patch logits last.
 DOutput = list[list[torch.Tensor]]
 
@@ -45,9 +47,7 @@ def feature_matching_loss(fake: DOutput, real: DOutput) -> torch.Tensor:
 def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
     """Separable Gaussian blur of an (N, C, H, W) batch, edge pixels repeated outside the image."""
     radius = max(1, math.ceil(3 * sigma))
-    t = torch.arange(-radius, radius + 1, dtype=x.dtype, device=x.device)
-    g = torch.exp(-(t**2) / (2 * sigma**2))
-    g = g / g.sum()
+    g = gaussian_kernel(2 * radius + 1, sigma, x.dtype, x.device)
     c = x.shape[1]
     x = F.pad(x, (radius,) * 4, mode="replicate")
     x = F.conv2d(x, g.view(1, 1, 1, -1).expand(c, 1, 1, -1), groups=c)

@@ -42,6 +42,17 @@ def _run(folder: Path) -> tuple[dict, dict[str, str]]:
     return config["train"], read_metadata(folder / "generator.safetensors")
 
 
+def history_with(meta: dict[str, str]) -> str:
+    """A file's ``history`` (its earlier stages, oldest first) with the file's own stage appended, as JSON:
+    what a file continued from it carries, so that a chain of continued runs keeps its whole story."""
+    try:
+        history = json.loads(meta.get("history", "[]") or "[]")
+    except json.JSONDecodeError:
+        history = []
+    stage = {k: meta[k] for k in ("source", "step", "hardware", "trained_on") if meta.get(k)}
+    return json.dumps([*history, stage])
+
+
 def _recipe(train: dict, stage: str) -> str:
     parts = [f"--stage {stage}"] if stage != "main" else []
     for key in RECIPE_KEYS[stage]:
@@ -98,13 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         earlier = read_metadata(Path(start))
         out_meta["continued_from_source"] = earlier.get("source", "")
         out_meta["continued_from_step"] = earlier.get("step", "")
-        # Every stage before this one, oldest first, so that a chain of continued runs keeps its whole story.
-        try:
-            history = json.loads(earlier.get("history", "[]"))
-        except json.JSONDecodeError:
-            history = []
-        stage = {k: earlier[k] for k in ("source", "step", "hardware", "trained_on") if earlier.get(k)}
-        out_meta["history"] = json.dumps([*history, stage])
+        out_meta["history"] = history_with(earlier)
     if args.mapping_run:
         map_train, map_meta = _run(args.mapping_run)
         out_meta["mapping_source"] = _recipe(map_train, "mapping")

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import sys
 from pathlib import Path
 
@@ -24,6 +23,9 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere
+sys.path.insert(0, str(ROOT / "docs" / "demo"))
+
+from export_model import history_with  # noqa: E402
 
 from ca2sis.checkpoint import CONFIG_KEY, FORMAT_KEY, load_model, save_model  # noqa: E402
 from ca2sis.train.ema import start_share  # noqa: E402
@@ -81,8 +83,6 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         raise SystemExit(f"unmix_ema: {exc}") from None
     model.load_state_dict(state)
-    history = json.loads(meta.get("history", "[]") or "[]")
-    stage = {k: meta[k] for k in ("source", "step", "hardware", "trained_on") if meta.get(k)}
     out_meta = {k: v for k, v in meta.items() if k not in (CONFIG_KEY, FORMAT_KEY)}
     out_meta.update({
         "source": f"{args.mixed.name} with its EMA's start ({args.start.name}, share {s:.4f}) removed from "
@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         "step": meta.get("step", "?"),
         "hardware": "arithmetic on the weights (docs/demo/unmix_ema.py)",
         "trained_on": datetime.date.today().isoformat(),
-        "history": json.dumps([*history, stage]),
+        "history": history_with(meta),
     })
     save_model(args.out, model, out_meta)
     print(f"wrote {args.out}: the start's share {s:.4f} removed from {', '.join(modules)}")
